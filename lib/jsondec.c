@@ -1,0 +1,299 @@
+/* Table-driven JSON decoding: the engine and the primitive types. */
+#include "lib/jsondec.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/cleanup.h"
+
+char *jd_render(json_t *v)
+{
+        char buf[64];
+        switch (json_typeof(v)) {
+        case JSON_STRING:
+                return dh_quote(json_string_value(v));
+        case JSON_INTEGER:
+                snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+                return strdup(buf);
+        case JSON_REAL:
+                snprintf(buf, sizeof buf, "%.17g", json_real_value(v));
+                return strdup(buf);
+        case JSON_TRUE:
+                return strdup("true");
+        case JSON_FALSE:
+                return strdup("false");
+        case JSON_NULL:
+                return strdup("null");
+        case JSON_OBJECT:
+                return strdup("{...}");
+        case JSON_ARRAY:
+                return strdup("[...]");
+        }
+        return strdup("?");
+}
+
+void jd_type_error(struct jd_ctx *c, json_t *v, const char *what)
+{
+        _cleanup_free_ char *r = jd_render(v);
+        char detail[128];
+        snprintf(detail, sizeof detail, "must be %s", what);
+        dh_ferr_invalid_raw(c->errs, &c->path, r, detail);
+}
+
+void jd_decode_object(struct jd_ctx *c, json_t *v, void *dst, const struct jd_type *t)
+{
+        if (!json_is_object(v)) {
+                jd_type_error(c, v, "an object");
+                return;
+        }
+        for (const struct jd_field *f = t->fields; f->key; f++) {
+                json_t *fv = json_object_get(v, f->key);
+                if (!fv || json_is_null(fv))
+                        continue;
+                size_t mark = dh_path_field(&c->path, f->key);
+                f->type->decode(c, fv, (char *)dst + f->off, f->type);
+                dh_path_pop(&c->path, mark);
+        }
+}
+
+void jd_free_object(void *dst, const struct jd_type *t)
+{
+        for (const struct jd_field *f = t->fields; f->key; f++)
+                if (f->type->free)
+                        f->type->free((char *)dst + f->off, f->type);
+}
+
+void jd_decode_ptr(struct jd_ctx *c, json_t *v, void *dst, const struct jd_type *t)
+{
+        void **pp = dst;
+        if (!*pp) {
+                *pp = calloc(1, t->elem->size);
+                if (!*pp) {
+                        dh_ferr_invalid_raw(c->errs, &c->path, NULL, "out of memory");
+                        return;
+                }
+        }
+        t->elem->decode(c, v, *pp, t->elem);
+}
+
+void jd_free_ptr(void *dst, const struct jd_type *t)
+{
+        void **pp = dst;
+        if (!*pp)
+                return;
+        if (t->elem->free)
+                t->elem->free(*pp, t->elem);
+        free(*pp);
+        *pp = NULL;
+}
+
+struct jd_vec_raw {
+        void *v;
+        size_t n;
+};
+
+void jd_decode_array(struct jd_ctx *c, json_t *v, void *dst, const struct jd_type *t)
+{
+        struct jd_vec_raw *vec = dst;
+        if (!json_is_array(v)) {
+                jd_type_error(c, v, "a list");
+                return;
+        }
+        size_t n = json_array_size(v);
+        size_t esz = t->elem->size;
+        if (n == 0 || vec->v)
+                return;
+        vec->v = calloc(n, esz);
+        if (!vec->v) {
+                dh_ferr_invalid_raw(c->errs, &c->path, NULL, "out of memory");
+                return;
+        }
+        vec->n = n;
+        for (size_t i = 0; i < n; i++) {
+                size_t mark = dh_path_index(&c->path, i);
+                json_t *ev = json_array_get(v, i);
+                if (!json_is_null(ev))
+                        t->elem->decode(c, ev, (char *)vec->v + i * esz, t->elem);
+                dh_path_pop(&c->path, mark);
+        }
+}
+
+void jd_free_array(void *dst, const struct jd_type *t)
+{
+        struct jd_vec_raw *vec = dst;
+        size_t esz = t->elem->size;
+        for (size_t i = 0; vec->v && t->elem->free && i < vec->n; i++)
+                t->elem->free((char *)vec->v + i * esz, t->elem);
+        free(vec->v);
+        vec->v = NULL;
+        vec->n = 0;
+}
+
+static void decode_string(struct jd_ctx *c, json_t *v, void *dst, const struct jd_type *t)
+{
+        (void)t;
+        char **s = dst;
+        if (!json_is_string(v)) {
+                jd_type_error(c, v, "a string");
+                return;
+        }
+        free(*s);
+        *s = strdup(json_string_value(v));
+}
+
+static void free_string(void *dst, const struct jd_type *t)
+{
+        (void)t;
+        char **s = dst;
+        free(*s);
+        *s = NULL;
+}
+
+const struct jd_type jd_string = { .decode = decode_string, .free = free_string, .size = sizeof(char *) };
+
+static void decode_bool(struct jd_ctx *c, json_t *v, void *dst, const struct jd_type *t)
+{
+        (void)t;
+        struct dh_opt_bool *b = dst;
+        if (!json_is_boolean(v)) {
+                jd_type_error(c, v, "a boolean");
+                return;
+        }
+        *b = (struct dh_opt_bool){ .v = json_is_true(v), .set = true };
+}
+
+const struct jd_type jd_bool = { .decode = decode_bool, .size = sizeof(struct dh_opt_bool) };
+
+/* Integral reals are accepted: YAML "1e3" becomes 1000 on its way to JSON
+ * in Kubernetes too. */
+void jd_decode_int(struct jd_ctx *c, json_t *v, void *dst, const struct jd_type *t)
+{
+        struct dh_opt_i64 *o = dst;
+        int64_t x;
+        if (json_is_integer(v)) {
+                x = json_integer_value(v);
+        } else if (json_is_real(v) && json_real_value(v) == floor(json_real_value(v)) &&
+                   fabs(json_real_value(v)) < 9.2e18) {
+                x = (int64_t)json_real_value(v);
+        } else {
+                jd_type_error(c, v, "an integer");
+                return;
+        }
+        if (x < t->min || x > t->max) {
+                char d[96];
+                snprintf(d, sizeof d, "must be between %" PRId64 " and %" PRId64 ", inclusive",
+                         t->min, t->max);
+                dh_ferr_invalid_int(c->errs, &c->path, x, d);
+                return;
+        }
+        *o = (struct dh_opt_i64){ .v = x, .set = true };
+}
+
+const struct jd_type jd_int32 = { .decode = jd_decode_int, .size = sizeof(struct dh_opt_i64),
+                                  .min = INT32_MIN, .max = INT32_MAX };
+const struct jd_type jd_int64 = { .decode = jd_decode_int, .size = sizeof(struct dh_opt_i64),
+                                  .min = INT64_MIN, .max = INT64_MAX };
+
+void jd_decode_map(struct jd_ctx *c, json_t *v, void *dst, const struct jd_type *t)
+{
+        struct jd_vec_raw *m = dst;
+        if (!json_is_object(v)) {
+                jd_type_error(c, v, "an object");
+                return;
+        }
+        size_t n = json_object_size(v);
+        if (n == 0 || m->v)
+                return;
+        m->v = calloc(n, t->entry_size);
+        if (!m->v) {
+                dh_ferr_invalid_raw(c->errs, &c->path, NULL, "out of memory");
+                return;
+        }
+        const char *key;
+        json_t *val;
+        json_object_foreach(v, key, val) {
+                char *entry = (char *)m->v + m->n++ * t->entry_size;
+                *(char **)entry = strdup(key);
+                size_t mark = dh_path_key(&c->path, key);
+                if (!json_is_null(val))
+                        t->elem->decode(c, val, entry + t->val_off, t->elem);
+                dh_path_pop(&c->path, mark);
+        }
+}
+
+void jd_free_map(void *dst, const struct jd_type *t)
+{
+        struct jd_vec_raw *m = dst;
+        for (size_t i = 0; m->v && i < m->n; i++) {
+                char *entry = (char *)m->v + i * t->entry_size;
+                free(*(char **)entry);
+                if (t->elem->free)
+                        t->elem->free(entry + t->val_off, t->elem);
+        }
+        free(m->v);
+        m->v = NULL;
+        m->n = 0;
+}
+
+const struct jd_type jd_strmap = JD_MAP(struct dh_kv, value, &jd_string);
+const struct jd_type jd_strv = JD_ARRAY(&jd_string);
+
+static void decode_intstr(struct jd_ctx *c, json_t *v, void *dst, const struct jd_type *t)
+{
+        (void)t;
+        struct dh_intstr *is = dst;
+        if (json_is_string(v)) {
+                free(is->s);
+                *is = (struct dh_intstr){ .kind = DH_INTSTR_STR, .s = strdup(json_string_value(v)) };
+                return;
+        }
+        struct dh_opt_i64 o = { 0 };
+        if (!json_is_integer(v)) {
+                jd_type_error(c, v, "an integer or a string");
+                return;
+        }
+        jd_decode_int(c, v, &o, &jd_int32);
+        if (o.set)
+                *is = (struct dh_intstr){ .kind = DH_INTSTR_INT, .i = o.v };
+}
+
+static void free_intstr(void *dst, const struct jd_type *t)
+{
+        (void)t;
+        struct dh_intstr *is = dst;
+        free(is->s);
+        *is = (struct dh_intstr){ 0 };
+}
+
+const struct jd_type jd_intstr = { .decode = decode_intstr, .free = free_intstr,
+                                   .size = sizeof(struct dh_intstr) };
+
+static void decode_raw(struct jd_ctx *c, json_t *v, void *dst, const struct jd_type *t)
+{
+        (void)c;
+        (void)t;
+        json_t **p = dst;
+        json_decref(*p);
+        *p = json_incref(v);
+}
+
+static void free_raw(void *dst, const struct jd_type *t)
+{
+        (void)t;
+        json_t **p = dst;
+        json_decref(*p);
+        *p = NULL;
+}
+
+const struct jd_type jd_raw = { .decode = decode_raw, .free = free_raw, .size = sizeof(json_t *) };
+
+const char *dh_strmap_get(const struct dh_strmap *m, const char *key)
+{
+        for (size_t i = 0; i < m->n; i++)
+                if (strcmp(m->v[i].key, key) == 0)
+                        return m->v[i].value;
+        return NULL;
+}

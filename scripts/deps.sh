@@ -1,0 +1,27 @@
+#!/bin/bash
+# Installs every build and test dependency with apt-get. Idempotent and
+# quick when everything is present: apt-get runs only for missing packages.
+set -eu
+PKGS=(
+        gcc make pkg-config
+        libcurl4-openssl-dev libjansson-dev libyaml-dev libssl-dev libseccomp-dev
+        libprotobuf-c-dev
+        clang libclang-rt-14-dev   # libFuzzer builds (make fuzz)
+        busybox-static             # rootfs content for runtime tests and examples
+        iproute2 util-linux procps
+)
+missing=()
+for p in "${PKGS[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+        echo "deps: all ${#PKGS[@]} packages present"
+        exit 0
+fi
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "deps: done"

@@ -1,0 +1,47 @@
+/* Runner for the unit-test harness in test.h. */
+#include "test.h"
+
+#define TEST_MAX 512
+
+static struct test_case tests[TEST_MAX];
+static int n_tests;
+int test_failures_in_case;
+
+void test_register(const char *name, void (*fn)(void))
+{
+        if (n_tests >= TEST_MAX) {
+                fprintf(stderr, "too many tests, raise TEST_MAX\n");
+                exit(2);
+        }
+        tests[n_tests++] = (struct test_case){ name, fn };
+}
+
+const char *test_data(const char *rel)
+{
+        static char buf[4096];
+        const char *dir = getenv("TEST_DATA_DIR");
+        snprintf(buf, sizeof buf, "%s/%s", dir ? dir : "tests/data", rel);
+        return buf;
+}
+
+int test_run_all(const char *prog)
+{
+        const char *base = strrchr(prog, '/');
+        base = base ? base + 1 : prog;
+        const char *only = getenv("TEST_ONLY");
+        int passed = 0, failed = 0;
+        for (int i = 0; i < n_tests; i++) {
+                if (only && strcmp(only, tests[i].name) != 0)
+                        continue;
+                test_failures_in_case = 0;
+                tests[i].fn();
+                if (test_failures_in_case) {
+                        fprintf(stderr, "%s: %s FAILED\n", base, tests[i].name);
+                        failed++;
+                } else {
+                        passed++;
+                }
+        }
+        printf("%s: %d passed, %d failed\n", base, passed, failed);
+        return failed ? 1 : 0;
+}
