@@ -66,6 +66,26 @@ void jd_free_object(void *dst, const struct jd_type *t)
                         f->type->free((char *)dst + f->off, f->type);
 }
 
+json_t *jd_encode_object(const void *src, const struct jd_type *t)
+{
+        json_t *o = json_object();
+        for (const struct jd_field *f = t->fields; o && f->key; f++) {
+                if (!f->type->encode)
+                        continue;
+                json_t *v = f->type->encode((const char *)src + f->off, f->type);
+                if (v && json_object_set_new(o, f->key, v) < 0) {
+                        json_decref(o);
+                        return NULL;
+                }
+        }
+        return o;
+}
+
+json_t *jd_encode(const void *src, const struct jd_type *t)
+{
+        return t->encode ? t->encode(src, t) : NULL;
+}
+
 void jd_decode_ptr(struct jd_ctx *c, json_t *v, void *dst, const struct jd_type *t)
 {
         void **pp = dst;
@@ -94,6 +114,46 @@ struct jd_vec_raw {
         void *v;
         size_t n;
 };
+
+json_t *jd_encode_ptr(const void *src, const struct jd_type *t)
+{
+        void *const *pp = src;
+        return *pp ? jd_encode(*pp, t->elem) : NULL;
+}
+
+json_t *jd_encode_array(const void *src, const struct jd_type *t)
+{
+        const struct jd_vec_raw *vec = src;
+        if (!vec->n)
+                return NULL;
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < vec->n; i++) {
+                json_t *e = jd_encode((const char *)vec->v + i * t->elem->size, t->elem);
+                if (json_array_append_new(a, e ? e : json_null()) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
+json_t *jd_encode_map(const void *src, const struct jd_type *t)
+{
+        const struct jd_vec_raw *m = src;
+        if (!m->n)
+                return NULL;
+        json_t *o = json_object();
+        for (size_t i = 0; o && i < m->n; i++) {
+                const char *entry = (const char *)m->v + i * t->entry_size;
+                const char *key = *(char *const *)entry;
+                json_t *v = jd_encode(entry + t->val_off, t->elem);
+                if (key && json_object_set_new(o, key, v ? v : json_null()) < 0) {
+                        json_decref(o);
+                        return NULL;
+                }
+        }
+        return o;
+}
 
 void jd_decode_array(struct jd_ctx *c, json_t *v, void *dst, const struct jd_type *t)
 {
@@ -152,7 +212,15 @@ static void free_string(void *dst, const struct jd_type *t)
         *s = NULL;
 }
 
-const struct jd_type jd_string = { .decode = decode_string, .free = free_string, .size = sizeof(char *) };
+static json_t *encode_string(const void *src, const struct jd_type *t)
+{
+        (void)t;
+        const char *const *s = src;
+        return *s ? json_string(*s) : NULL;
+}
+
+const struct jd_type jd_string = { .decode = decode_string, .free = free_string,
+                                   .encode = encode_string, .size = sizeof(char *) };
 
 static void decode_bool(struct jd_ctx *c, json_t *v, void *dst, const struct jd_type *t)
 {
@@ -165,7 +233,15 @@ static void decode_bool(struct jd_ctx *c, json_t *v, void *dst, const struct jd_
         *b = (struct dh_opt_bool){ .v = json_is_true(v), .set = true };
 }
 
-const struct jd_type jd_bool = { .decode = decode_bool, .size = sizeof(struct dh_opt_bool) };
+static json_t *encode_bool(const void *src, const struct jd_type *t)
+{
+        (void)t;
+        const struct dh_opt_bool *b = src;
+        return b->set ? json_boolean(b->v) : NULL;
+}
+
+const struct jd_type jd_bool = { .decode = decode_bool, .encode = encode_bool,
+                                 .size = sizeof(struct dh_opt_bool) };
 
 /* Integral reals are accepted: YAML "1e3" becomes 1000 on its way to JSON
  * in Kubernetes too. */
@@ -192,10 +268,15 @@ void jd_decode_int(struct jd_ctx *c, json_t *v, void *dst, const struct jd_type 
         *o = (struct dh_opt_i64){ .v = x, .set = true };
 }
 
-const struct jd_type jd_int32 = { .decode = jd_decode_int, .size = sizeof(struct dh_opt_i64),
-                                  .min = INT32_MIN, .max = INT32_MAX };
-const struct jd_type jd_int64 = { .decode = jd_decode_int, .size = sizeof(struct dh_opt_i64),
-                                  .min = INT64_MIN, .max = INT64_MAX };
+json_t *jd_encode_int(const void *src, const struct jd_type *t)
+{
+        (void)t;
+        const struct dh_opt_i64 *o = src;
+        return o->set ? json_integer(o->v) : NULL;
+}
+
+const struct jd_type jd_int32 = JD_INT(INT32_MIN, INT32_MAX);
+const struct jd_type jd_int64 = JD_INT(INT64_MIN, INT64_MAX);
 
 void jd_decode_map(struct jd_ctx *c, json_t *v, void *dst, const struct jd_type *t)
 {
@@ -268,8 +349,17 @@ static void free_intstr(void *dst, const struct jd_type *t)
         *is = (struct dh_intstr){ 0 };
 }
 
+static json_t *encode_intstr(const void *src, const struct jd_type *t)
+{
+        (void)t;
+        const struct dh_intstr *is = src;
+        if (is->kind == DH_INTSTR_INT)
+                return json_integer(is->i);
+        return is->kind == DH_INTSTR_STR && is->s ? json_string(is->s) : NULL;
+}
+
 const struct jd_type jd_intstr = { .decode = decode_intstr, .free = free_intstr,
-                                   .size = sizeof(struct dh_intstr) };
+                                   .encode = encode_intstr, .size = sizeof(struct dh_intstr) };
 
 static void decode_raw(struct jd_ctx *c, json_t *v, void *dst, const struct jd_type *t)
 {
@@ -288,7 +378,15 @@ static void free_raw(void *dst, const struct jd_type *t)
         *p = NULL;
 }
 
-const struct jd_type jd_raw = { .decode = decode_raw, .free = free_raw, .size = sizeof(json_t *) };
+static json_t *encode_raw(const void *src, const struct jd_type *t)
+{
+        (void)t;
+        json_t *const *p = src;
+        return *p ? json_incref(*p) : NULL;
+}
+
+const struct jd_type jd_raw = { .decode = decode_raw, .free = free_raw, .encode = encode_raw,
+                                .size = sizeof(json_t *) };
 
 const char *dh_strmap_get(const struct dh_strmap *m, const char *key)
 {
