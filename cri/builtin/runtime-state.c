@@ -1,0 +1,197 @@
+/* Reading the built-in runtime's state files: sandboxes and containers as
+ * the shims last recorded them. A sandbox whose shim is gone is reported
+ * NOTREADY. Lookups accept unique id prefixes, as crictl does. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cri/builtin/runtime-internal.h"
+#include "cri/json.h"
+#include "lib/cleanup.h"
+#include "lib/fileio.h"
+
+#define STATE_FILE_MAX (8u << 20)
+
+static int read_json(const char *path, json_t **out, struct dh_err **err)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        int r = dh_read_file(path, STATE_FILE_MAX, &text, &len, err);
+        if (r < 0)
+                return r;
+        json_error_t je;
+        *out = json_loadb(text, len, 0, &je);
+        return *out ? 0 : dh_err_set(err, EINVAL, "%s: %s", path, je.text);
+}
+
+/* The shim is alive if its pid exists and is still a deckhand-shim (pids
+ * are reused). */
+bool rtb_shim_alive(int pid)
+{
+        if (pid <= 0 || kill(pid, 0) < 0)
+                return false;
+        char path[64], comm[64] = { 0 };
+        snprintf(path, sizeof path, "/proc/%d/comm", pid);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, comm, sizeof comm - 1) : -1;
+        return n > 0 && strncmp(comm, "deckhand-shim", 13) == 0;
+}
+
+int rtb_read_sandbox(struct rtb *b, const char *sid, struct rt_sandbox_status *st,
+                     json_t **config, struct dh_err **err)
+{
+        _cleanup_free_ char *path = rt_sandbox_file(&b->layout, sid, "sandbox.json");
+        json_t *doc = NULL;
+        if (!path)
+                return dh_err_set(err, ENOMEM, "out of memory");
+        int r = read_json(path, &doc, err);
+        if (r < 0)
+                return r;
+        r = rt_sandbox_status_from_json(json_object_get(doc, "status"), st, err);
+        if (r == 0 && config)
+                *config = json_incref(json_object_get(doc, "config"));
+        json_decref(doc);
+        if (r == 0 && !rtb_shim_alive(st->shim_pid))
+                st->state = RT_SANDBOX_NOTREADY;
+        return r;
+}
+
+int rtb_read_container(struct rtb *b, const char *sid, const char *cid,
+                       struct rt_container_status *st, json_t **plan, struct dh_err **err)
+{
+        _cleanup_free_ char *path = rt_container_state_file(&b->layout, sid, cid);
+        json_t *doc = NULL;
+        if (!path)
+                return dh_err_set(err, ENOMEM, "out of memory");
+        int r = read_json(path, &doc, err);
+        if (r < 0)
+                return r;
+        r = rt_container_status_from_json(json_object_get(doc, "status"), st, err);
+        if (r == 0 && plan)
+                *plan = json_incref(json_object_get(doc, "plan"));
+        json_decref(doc);
+        if (r < 0)
+                return r;
+        if (!st->sandbox_id)
+                st->sandbox_id = strdup(sid);
+        if (!st->id)
+                st->id = strdup(cid);
+        return 0;
+}
+
+/* Lists the entries of dir whose names are ids (with an optional suffix),
+ * calling fn for each; bounded. */
+int rtb_scan_ids(const char *dir, const char *suffix, int (*fn)(const char *id, void *ud),
+                 void *ud, struct dh_err **err)
+{
+        DIR *d = opendir(dir);
+        if (!d)
+                return errno == ENOENT ? 0 : dh_err_errno(err, errno, "open %s", dir);
+        struct dirent *de;
+        int r = 0, n = 0;
+        size_t sl = suffix ? strlen(suffix) : 0;
+        while (r == 0 && (de = readdir(d)) && n < RTB_MAX_OBJECTS) {
+                char id[RT_ID_LEN + 1];
+                size_t len = strlen(de->d_name);
+                if (len != RT_ID_LEN + sl || (sl && strcmp(de->d_name + RT_ID_LEN, suffix) != 0))
+                        continue;
+                memcpy(id, de->d_name, RT_ID_LEN);
+                id[RT_ID_LEN] = '\0';
+                if (!rt_id_valid(id))
+                        continue;
+                n++;
+                r = fn(id, ud);
+        }
+        closedir(d);
+        return r;
+}
+
+struct find_ctx {
+        struct rtb *b;
+        const char *prefix;
+        char *found_sid, *found_cid;
+        int matches;
+        const char *sid; /* during the inner scan */
+};
+
+static int find_in_sandbox(const char *cid, void *ud)
+{
+        struct find_ctx *f = ud;
+        if (strncmp(cid, f->prefix, strlen(f->prefix)) != 0)
+                return 0;
+        if (++f->matches == 1) {
+                f->found_sid = strdup(f->sid);
+                f->found_cid = strdup(cid);
+        }
+        return 0;
+}
+
+static int find_sandbox_containers(const char *sid, void *ud)
+{
+        struct find_ctx *f = ud;
+        _cleanup_free_ char *dir = rt_sandbox_file(&f->b->layout, sid, "containers");
+        f->sid = sid;
+        return dir ? rtb_scan_ids(dir, ".json", find_in_sandbox, f, NULL) : -ENOMEM;
+}
+
+/* Finds a container by id or unique id prefix (as crictl accepts). */
+int rtb_find_container(struct rtb *b, const char *prefix, char **sid, char **cid,
+                       struct dh_err **err)
+{
+        if (!prefix || !*prefix)
+                return dh_err_set(err, EINVAL, "empty container id");
+        struct find_ctx f = { .b = b, .prefix = prefix };
+        _cleanup_free_ char *dir = NULL;
+        if (asprintf(&dir, "%s/sandboxes", b->layout.state_dir) < 0)
+                return dh_err_set(err, ENOMEM, "out of memory");
+        int r = rtb_scan_ids(dir, NULL, find_sandbox_containers, &f, err);
+        if (r == 0 && f.matches == 0)
+                r = dh_err_set(err, ENOENT, "container \"%s\" not found", prefix);
+        else if (r == 0 && f.matches > 1)
+                r = dh_err_set(err, EINVAL, "container id prefix \"%s\" is ambiguous", prefix);
+        if (r < 0) {
+                free(f.found_sid);
+                free(f.found_cid);
+                return r;
+        }
+        *sid = f.found_sid;
+        *cid = f.found_cid;
+        return 0;
+}
+
+struct find_sb {
+        const char *prefix;
+        char *found;
+        int matches;
+};
+
+static int find_sb(const char *sid, void *ud)
+{
+        struct find_sb *f = ud;
+        if (strncmp(sid, f->prefix, strlen(f->prefix)) == 0 && ++f->matches == 1)
+                f->found = strdup(sid);
+        return 0;
+}
+
+int rtb_find_sandbox(struct rtb *b, const char *prefix, char **sid, struct dh_err **err)
+{
+        if (!prefix || !*prefix)
+                return dh_err_set(err, EINVAL, "empty sandbox id");
+        struct find_sb f = { .prefix = prefix };
+        _cleanup_free_ char *dir = NULL;
+        if (asprintf(&dir, "%s/sandboxes", b->layout.state_dir) < 0)
+                return dh_err_set(err, ENOMEM, "out of memory");
+        int r = rtb_scan_ids(dir, NULL, find_sb, &f, err);
+        if (r == 0 && f.matches != 1) {
+                free(f.found);
+                return dh_err_set(err, f.matches ? EINVAL : ENOENT, "pod sandbox \"%s\" %s", prefix,
+                                  f.matches ? "is ambiguous" : "not found");
+        }
+        *sid = f.found;
+        return r;
+}
