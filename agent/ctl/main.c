@@ -4,6 +4,18 @@
 #include <string.h>
 
 #include "agent/ctl/ctl.h"
+#include "agent/ctl/rt-common.h"
+
+static const struct {
+        const char *name;
+        int (*fn)(int argc, char **argv);
+} commands[] = {
+        { "validate", ctl_validate_main }, { "runp", ctl_runp_main }, { "stopp", ctl_stopp_main },
+        { "rmp", ctl_rmp_main }, { "pods", ctl_pods_main }, { "inspectp", ctl_inspectp_main },
+        { "create", ctl_create_main }, { "start", ctl_start_main }, { "stop", ctl_stop_main },
+        { "rm", ctl_rm_main }, { "ps", ctl_ps_main }, { "inspect", ctl_inspect_main },
+        { "exec", ctl_exec_main }, { "logs", ctl_logs_main }, { "stats", ctl_stats_main },
+};
 
 static void usage(FILE *f)
 {
@@ -13,6 +25,21 @@ static void usage(FILE *f)
                 "Commands:\n"
                 "  validate FILE|DIR...  decode, default and validate pod manifests as the\n"
                 "                        agent would; one line per pod or per problem\n"
+                "\n"
+                "Runtime commands (the built-in runtime, as crictl drives a CRI runtime):\n"
+                "  runp POD_CONFIG           run a pod sandbox; prints its id\n"
+                "  create POD_ID CONTAINER_CONFIG POD_CONFIG   create a container\n"
+                "  start ID...               start created containers\n"
+                "  stop [-t SECONDS] ID...   stop containers (signal, then kill after SECONDS)\n"
+                "  rm [-f] ID...             remove containers\n"
+                "  stopp ID... / rmp ID...   stop / remove pod sandboxes\n"
+                "  ps [-a] [-q] [-p POD_ID]  list containers\n"
+                "  pods [-q]                 list pod sandboxes\n"
+                "  inspect ID / inspectp ID  status as JSON\n"
+                "  exec [-s] [--timeout S] ID CMD...   run a command in a container\n"
+                "  logs [-f] [-t] [--tail N] ID        print a container's log\n"
+                "  stats [ID]                resource usage of running containers\n"
+                "Runtime commands take --state-dir DIR and --root-dir DIR.\n"
                 "  version               print the version\n"
                 "  help                  show this help\n");
 }
@@ -24,8 +51,9 @@ int main(int argc, char **argv)
                 return 2;
         }
         const char *cmd = argv[1];
-        if (strcmp(cmd, "validate") == 0)
-                return ctl_validate_main(argc - 1, argv + 1);
+        for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+                if (strcmp(cmd, commands[i].name) == 0)
+                        return commands[i].fn(argc - 1, argv + 1);
         if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
                 printf("deckctl version v%s\n", DH_VERSION);
                 return 0;
