@@ -38,6 +38,7 @@ struct rt_log_line_buf {
         char data[RT_LOG_HEADER_MAX + RT_LOG_MAX_LINE + 1];
 };
 
+/* About 33 KiB (two line buffers): embed it in a heap object. */
 struct rt_log_writer {
         int fd; /* O_WRONLY|O_APPEND, or -1 */
         char *path;
@@ -48,8 +49,8 @@ struct rt_log_writer {
         struct rt_log_line_buf line[2]; /* per stream */
 };
 
-/* Opens (creating, mode 0640) path for appending. On failure w is left
- * closed (rt_log_close is still fine). */
+/* Opens (creating, mode 0640) path for appending; w must not be open. On
+ * failure w is left closed (rt_log_close is still fine). */
 int rt_log_open(struct rt_log_writer *w, const char *path, struct dh_err **err);
 /* Consumes bytes a pipe read returned: every '\n' ends an F record ("\r\n"
  * too, the '\r' dropped, as containerd does); content beyond
@@ -135,6 +136,8 @@ struct rt_log_cursor {
  * (cur may be NULL: from the start) and updating *cur to where it stopped.
  * Unparsable records are skipped (counted in cur->skipped), as kubelet
  * does; an incomplete last record (no '\n' yet) is left for the next call.
+ * With tail_lines, lines are counted whole: a line continued from before
+ * cur->offset is not shown.
  * Memory stays bounded whatever the file size: a read buffer plus, for
  * tail_lines, one small entry per line kept. Returns 1 when limit_bytes was
  * reached, 0 otherwise, < 0 on error. */
