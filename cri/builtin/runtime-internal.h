@@ -2,6 +2,7 @@
 #pragma once
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "cgroups/cgroups.h"
 #include "cri/builtin/layout.h"
@@ -32,4 +33,10 @@ int rtb_find_sandbox(struct rtb *b, const char *prefix, char **sid, struct dh_er
 /* Sends req (consumed) to the sandbox's shim and waits for the reply. */
 int rtb_call(struct rtb *b, const char *sid, json_t *req, const int *fds, int nfds,
              int64_t extra_timeout_s, json_t **reply, struct dh_err **err);
-int rtb_spawn_shim(struct rtb *b, const char *sid, struct dh_err **err);
+/* Starts the sandbox's shim; *shim_pid is set whenever it was forked, also
+ * on failure, so the caller can make sure it is gone. */
+int rtb_spawn_shim(struct rtb *b, const char *sid, pid_t *shim_pid, struct dh_err **err);
+/* Everything a sandbox leaves when its shim cannot clean up (it died, or
+ * never got ready): processes in the pod cgroup, the cgroup, the shm and
+ * netns mounts, container layers and state. */
+int rtb_cleanup_sandbox(struct rtb *b, const char *sid, pid_t shim_pid, struct dh_err **err);

@@ -41,7 +41,9 @@ static _Noreturn void exec_shim(struct rtb *b, const char *sid, int ready_fd)
         _exit(127);
 }
 
-static int read_ready(int fd, struct dh_err **err)
+/* The pipe carries "<shim pid>\n" from the intermediate child, then the
+ * shim's own "ok" or error message, then EOF. */
+static int read_ready(int fd, pid_t *shim_pid, struct dh_err **err)
 {
         char buf[4096];
         size_t len = 0;
@@ -51,8 +53,12 @@ static int read_ready(int fd, struct dh_err **err)
                 int pr = poll(&p, 1, 1000);
                 if (pr < 0 && errno == EINTR)
                         continue;
-                if (pr == 0 && (waited += 1000) >= SHIM_READY_MS)
+                if (pr == 0 && (waited += 1000) >= SHIM_READY_MS) {
+                        buf[len] = '\0';
+                        long pid = strchr(buf, '\n') ? strtol(buf, NULL, 10) : 0;
+                        *shim_pid = pid > 0 ? (pid_t)pid : 0;
                         return dh_err_set(err, ETIMEDOUT, "shim not ready after %d ms", SHIM_READY_MS);
+                }
                 if (pr <= 0)
                         continue;
                 ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
@@ -62,12 +68,17 @@ static int read_ready(int fd, struct dh_err **err)
                         break;
         }
         buf[len] = '\0';
-        if (strcmp(buf, "ok") == 0)
+        char *nl = strchr(buf, '\n'), *end = NULL;
+        long pid = nl ? strtol(buf, &end, 10) : 0;
+        if (!nl || end != nl || pid <= 0)
+                return dh_err_set(err, EIO, "the shim did not start");
+        *shim_pid = (pid_t)pid;
+        if (strcmp(nl + 1, "ok") == 0)
                 return 0;
-        return dh_err_set(err, EIO, "%s", len ? buf : "the shim exited without a word");
+        return dh_err_set(err, EIO, "%s", nl[1] ? nl + 1 : "the shim exited without a word");
 }
 
-int rtb_spawn_shim(struct rtb *b, const char *sid, struct dh_err **err)
+int rtb_spawn_shim(struct rtb *b, const char *sid, pid_t *shim_pid, struct dh_err **err)
 {
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
@@ -86,12 +97,15 @@ int rtb_spawn_shim(struct rtb *b, const char *sid, struct dh_err **err)
                         int w = fcntl(p[1], F_DUPFD, 3);
                         exec_shim(b, sid, w);
                 }
+                if (gc > 0)
+                        dprintf(p[1], "%d\n", (int)gc);
                 _exit(gc < 0 ? 1 : 0);
         }
         close(p[1]);
         int st = 0;
         waitpid(child, &st, 0);
-        int r = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? read_ready(p[0], err)
+        *shim_pid = 0;
+        int r = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? read_ready(p[0], shim_pid, err)
                                                       : dh_err_set(err, EIO, "fork shim failed");
         close(p[0]);
         return r;

@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,17 +28,26 @@ static int read_json(const char *path, json_t **out, struct dh_err **err)
         return *out ? 0 : dh_err_set(err, EINVAL, "%s: %s", path, je.text);
 }
 
-/* The shim is alive if its pid exists and is still a deckhand-shim (pids
+/* The shim is alive if its pid exists, is not a zombie (a killed shim can
+ * stay one a while: its parent is init) and is still a deckhand-shim (pids
  * are reused). */
 bool rtb_shim_alive(int pid)
 {
-        if (pid <= 0 || kill(pid, 0) < 0)
+        if (pid <= 0)
                 return false;
-        char path[64], comm[64] = { 0 };
-        snprintf(path, sizeof path, "/proc/%d/comm", pid);
+        char path[64], stat[512] = { 0 };
+        snprintf(path, sizeof path, "/proc/%d/stat", pid);
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        ssize_t n = fd >= 0 ? read(fd, comm, sizeof comm - 1) : -1;
-        return n > 0 && strncmp(comm, "deckhand-shim", 13) == 0;
+        ssize_t n = fd >= 0 ? read(fd, stat, sizeof stat - 1) : -1;
+        if (n <= 0)
+                return false;
+        /* "pid (comm) S ...": comm may contain anything but ends at the last ')'. */
+        const char *open_paren = strchr(stat, '('), *close_paren = strrchr(stat, ')');
+        if (!open_paren || !close_paren || close_paren[1] != ' ')
+                return false;
+        char state = close_paren[2];
+        size_t clen = (size_t)(close_paren - open_paren - 1);
+        return state != 'Z' && state != 'X' && clen == 13 && strncmp(open_paren + 1, "deckhand-shim", 13) == 0;
 }
 
 int rtb_read_sandbox(struct rtb *b, const char *sid, struct rt_sandbox_status *st,

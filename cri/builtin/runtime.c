@@ -65,29 +65,20 @@ static int write_sandbox_config(struct rtb *b, const char *sid, const struct rt_
         return r < 0 ? r : dh_write_file_atomic_path(path, text, strlen(text), 0600, err);
 }
 
-static void remove_sandbox_dir(struct rtb *b, const char *sid)
-{
-        _cleanup_free_ char *parent = NULL;
-        if (asprintf(&parent, "%s/sandboxes", b->layout.state_dir) < 0)
-                return;
-        _cleanup_close_ int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd >= 0)
-                dh_rm_rf_at(fd, sid, NULL);
-}
-
 static int builtin_run_pod_sandbox(struct rt *rt, const struct rt_sandbox_config *cfg,
                                    const char *handler, char **id_out, struct dh_err **err)
 {
         struct rtb *b = B(rt);
         (void)handler;
         char sid[RT_ID_LEN + 1];
+        pid_t shim = 0;
         int r = rt_new_id(sid, err);
         if (r == 0)
                 r = write_sandbox_config(b, sid, cfg, err);
         if (r == 0)
-                r = rtb_spawn_shim(b, sid, err);
+                r = rtb_spawn_shim(b, sid, &shim, err);
         if (r < 0) {
-                remove_sandbox_dir(b, sid);
+                rtb_cleanup_sandbox(b, sid, shim, NULL);
                 return dh_err_prefix(err, "run pod sandbox \"%s\"",
                                      cfg->metadata.name ? cfg->metadata.name : "");
         }
@@ -116,12 +107,11 @@ static int builtin_remove_pod_sandbox(struct rt *rt, const char *id, struct dh_e
         struct rt_sandbox_status st = { 0 };
         if (rtb_find_sandbox(b, id, &sid, NULL) < 0)
                 return 0; /* CRI: removing a missing sandbox succeeds */
-        int r = rtb_read_sandbox(b, sid, &st, NULL, err);
-        if (r == 0 && rtb_shim_alive(st.shim_pid))
-                r = rtb_call(b, sid, json_pack("{ss}", "op", "remove_sandbox"), NULL, 0, 0, NULL, err);
-        else if (r == 0)
-                r = dh_err_set(err, ESRCH, "the shim of sandbox %.12s is gone; its namespaces, "
-                                           "mounts and cgroups need manual cleanup", sid);
+        bool alive = rtb_read_sandbox(b, sid, &st, NULL, NULL) == 0 && rtb_shim_alive(st.shim_pid);
+        /* A live shim removes everything itself; otherwise we do, from what
+         * it left on disk. */
+        int r = alive ? rtb_call(b, sid, json_pack("{ss}", "op", "remove_sandbox"), NULL, 0, 0, NULL, err)
+                      : rtb_cleanup_sandbox(b, sid, st.shim_pid, err);
         rt_sandbox_status_free(&st);
         return r;
 }

@@ -216,10 +216,11 @@ static int spawn_child(struct shim_container *c, struct child_io *io, struct dh_
 
 static void kill_child(struct shim_container *c)
 {
-        if (c->pid <= 0)
+        pid_t pid = c->pid;
+        if (pid <= 0)
                 return;
-        kill(c->pid, SIGKILL);
-        waitpid(c->pid, NULL, 0);
+        kill(pid, SIGKILL);
+        shim_reap_until(c->shim, pid);
         c->pid = 0;
 }
 
@@ -355,8 +356,9 @@ int shim_container_start(struct shim *s, const char *id, struct dh_err **err)
         c->ctl_fd = -1;
         if (r < 0) {
                 /* kubelet's StartError: exit code 128 with the runtime's message. */
+                kill_child(c); /* reaped as a plain exit first... */
+                /* ...then recorded as kubelet's StartError: exit code 128. */
                 set_exited(c, 128, "StartError", err && *err ? (*err)->msg : "start failed");
-                kill_child(c);
                 shim_save_container(c, NULL);
                 return r;
         }
@@ -481,9 +483,7 @@ int shim_container_remove(struct shim *s, const char *id, struct dh_err **err)
         if (c->pid > 0) {
                 cg_kill_all(s->cg, c->plan.cgroup_path, SIGKILL, NULL);
                 kill(c->pid, SIGKILL);
-                int st = 0;
-                if (waitpid(c->pid, &st, 0) == c->pid)
-                        shim_container_reaped(s, c->pid, st);
+                shim_reap_until(s, c->pid);
         }
         int r = cg_remove(s->cg, c->plan.cgroup_path, err);
         int r2 = remove_files(s, c, r < 0 ? NULL : err);

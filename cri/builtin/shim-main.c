@@ -52,6 +52,34 @@ static int parse_args(int argc, char **argv, struct shim_args *a)
         return a->id && a->state_dir && a->root_dir && rt_id_valid(a->id) ? 0 : -1;
 }
 
+/* Hands one reaped child to whoever owns it. */
+static void dispatch_exit(struct shim *s, pid_t pid, int status)
+{
+        if (pid == s->pause_pid)
+                s->pause_pid = 0; /* the pod's PID namespace is gone */
+        else if (!shim_container_reaped(s, pid, status))
+                shim_exec_reaped(s, pid, status);
+}
+
+void shim_reap_until(struct shim *s, pid_t target)
+{
+        /* Every child is reaped while we wait, never just the target: a
+         * container's init blocks in its exit until the other processes of
+         * its PID namespace are reaped, and an exec'd process there is our
+         * child, not its. */
+        for (;;) {
+                int status;
+                pid_t pid = waitpid(-1, &status, 0);
+                if (pid < 0 && errno == EINTR)
+                        continue;
+                if (pid <= 0)
+                        return;
+                dispatch_exit(s, pid, status);
+                if (pid == target)
+                        return;
+        }
+}
+
 static void on_signal(struct dh_loop *l, int sig, uint32_t ev, void *ud)
 {
         (void)l;
@@ -61,14 +89,8 @@ static void on_signal(struct dh_loop *l, int sig, uint32_t ev, void *ud)
                 return; /* SIGTERM/SIGINT/SIGHUP: the shim outlives its clients */
         int status;
         pid_t pid;
-        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-                if (pid == s->pause_pid) {
-                        s->pause_pid = 0; /* the pod's PID namespace is gone */
-                        continue;
-                }
-                if (!shim_container_reaped(s, pid, status))
-                        shim_exec_reaped(s, pid, status);
-        }
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+                dispatch_exit(s, pid, status);
 }
 
 static int load_config(struct shim *s, struct dh_err **err)

@@ -207,7 +207,7 @@ int shim_sandbox_teardown(struct shim *s, struct dh_err **err)
 {
         if (s->pause_pid > 0) {
                 kill(s->pause_pid, SIGKILL);
-                waitpid(s->pause_pid, NULL, 0);
+                shim_reap_until(s, s->pause_pid);
                 s->pause_pid = 0;
         }
         umount_file(s, "shm");

@@ -11,7 +11,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cri/builtin/shim.h"
@@ -78,10 +77,7 @@ static void stop_sandbox(struct shim *s)
                         continue;
                 cg_kill_all(s->cg, c->plan.cgroup_path, SIGKILL, NULL);
                 kill(c->pid, SIGKILL);
-                int st = 0;
-                pid_t pid = c->pid;
-                if (waitpid(pid, &st, 0) == pid)
-                        shim_container_reaped(s, pid, st);
+                shim_reap_until(s, c->pid);
         }
         s->status.state = RT_SANDBOX_NOTREADY;
         shim_save_sandbox(s, NULL);

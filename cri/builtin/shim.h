@@ -125,3 +125,6 @@ void shim_exec_conn_gone(struct shim *s, struct shim_conn *c);
 
 /* shim-main.c: entry point shared by the executable and tests. */
 int shim_main(int argc, char **argv);
+/* Blocks until `target` (already SIGKILLed) is reaped, reaping and
+ * dispatching every other child that exits meanwhile. */
+void shim_reap_until(struct shim *s, pid_t target);
