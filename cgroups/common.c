@@ -137,6 +137,8 @@ char *cg_ctl_dir(const struct cg_layout *l, enum cg_controller c, const char *pa
 
 int cg_create(const struct cg_layout *l, const char *path, struct dh_err **err)
 {
+        /* Safe with untrusted names: the checked path can only name a
+         * cgroup strictly below each hierarchy's root. */
         if (cg_path_check(path, err) < 0)
                 return -DH_EINVAL_INPUT;
         return l->ops->create(l, path, err);
@@ -205,6 +207,7 @@ int cg_procs(const struct cg_layout *l, const char *path, pid_t *pids, size_t ma
 
 int cg_kill_all(const struct cg_layout *l, const char *path, int sig, struct dh_err **err)
 {
+        /* Safe: signals only pids listed below a checked, non-root path. */
         if (cg_path_check(path, err) < 0)
                 return -DH_EINVAL_INPUT;
         if (sig < 0 || sig >= NSIG)
@@ -215,6 +218,8 @@ int cg_kill_all(const struct cg_layout *l, const char *path, int sig, struct dh_
 
 int cg_remove(const struct cg_layout *l, const char *path, struct dh_err **err)
 {
+        /* Safe: the checked path is never a hierarchy root, so only that
+         * subtree is removed. */
         if (cg_path_check(path, err) < 0)
                 return -DH_EINVAL_INPUT;
         /* The kernel keeps a cgroup busy for a moment after its last task

@@ -12,7 +12,15 @@
 #define FN(st, key, member, type) { key, (type), offsetof(struct st, member) }
 #define END { NULL, NULL, 0 }
 
+/* Proto map<string,string> fields (labels, annotations, sysctls) are JSON
+ * objects; repeated KeyValue fields (envs) are lists of {key, value}. Both
+ * decode into struct rt_kvs. */
 static const struct jd_type t_kvs = JD_MAP(struct rt_kv, value, &jd_string);
+static const struct jd_field kv_fields[] = {
+        F(rt_kv, key, &jd_string), F(rt_kv, value, &jd_string), END,
+};
+static const struct jd_type t_kv = JD_OBJECT(struct rt_kv, kv_fields);
+static const struct jd_type t_kv_list = JD_ARRAY(&t_kv);
 static const char *const ns_mode_names[] = { "POD", "CONTAINER", "NODE", "TARGET", NULL };
 static const struct jd_type t_ns_mode = JD_ENUM(ns_mode_names);
 static const char *const seccomp_names[] = { "RuntimeDefault", "Unconfined", "Localhost", NULL };
@@ -182,7 +190,7 @@ static const struct jd_type t_image_spec = JD_OBJECT(struct rt_image_spec, image
 static const struct jd_field ccfg_fields[] = {
         F(rt_container_config, metadata, &t_cmeta), F(rt_container_config, image, &t_image_spec),
         F(rt_container_config, command, &jd_strv), F(rt_container_config, args, &jd_strv),
-        F(rt_container_config, working_dir, &jd_string), F(rt_container_config, envs, &t_kvs),
+        F(rt_container_config, working_dir, &jd_string), F(rt_container_config, envs, &t_kv_list),
         F(rt_container_config, mounts, &t_mounts), F(rt_container_config, devices, &t_devices),
         F(rt_container_config, labels, &t_kvs), F(rt_container_config, annotations, &t_kvs),
         F(rt_container_config, log_path, &jd_string), F(rt_container_config, stdin, &jd_plain_bool),

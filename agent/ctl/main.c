@@ -15,6 +15,7 @@ static const struct {
         { "create", ctl_create_main }, { "start", ctl_start_main }, { "stop", ctl_stop_main },
         { "rm", ctl_rm_main }, { "ps", ctl_ps_main }, { "inspect", ctl_inspect_main },
         { "exec", ctl_exec_main }, { "logs", ctl_logs_main }, { "stats", ctl_stats_main },
+        { "reopen-log", ctl_reopen_log_main }, { "update", ctl_update_main },
 };
 
 static void usage(FILE *f)
@@ -39,6 +40,8 @@ static void usage(FILE *f)
                 "  exec [-s] [--timeout S] ID CMD...   run a command in a container\n"
                 "  logs [-f] [-t] [--tail N] ID        print a container's log\n"
                 "  stats [ID]                resource usage of running containers\n"
+                "  update [--memory B] [--cpu-share N] [--cpu-quota US] [--cpu-period US] ID...\n"
+                "  reopen-log ID...          reopen containers' log files (after rotation)\n"
                 "Runtime commands take --state-dir DIR and --root-dir DIR.\n"
                 "  version               print the version\n"
                 "  help                  show this help\n");

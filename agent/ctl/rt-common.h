@@ -38,3 +38,5 @@ int ctl_inspect_main(int argc, char **argv);
 int ctl_exec_main(int argc, char **argv);
 int ctl_logs_main(int argc, char **argv);
 int ctl_stats_main(int argc, char **argv);
+int ctl_reopen_log_main(int argc, char **argv);
+int ctl_update_main(int argc, char **argv);

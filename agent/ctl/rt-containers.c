@@ -1,5 +1,6 @@
 /* deckctl container verbs: create, start, stop, rm, ps, inspect. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -201,6 +202,71 @@ int ctl_inspect_main(int argc, char **argv)
         }
         if (status == 2)
                 fprintf(stderr, "usage: deckctl inspect ID...\n");
+        ctl_rt_close(rt);
+        return status;
+}
+
+static int do_reopen(struct rt *rt, const char *id, int64_t arg, struct dh_err **err)
+{
+        (void)arg;
+        return rt->ops->reopen_container_log(rt, id, err);
+}
+
+int ctl_reopen_log_main(int argc, char **argv)
+{
+        struct rt *rt = ctl_rt_open(&argc, argv);
+        int s = rt ? each_container(argc, argv, 1, "deckctl reopen-log ID...", do_reopen, 0, rt) : 1;
+        ctl_rt_close(rt);
+        return s;
+}
+
+/* crictl update's options, applied through UpdateContainerResources. */
+static int parse_update(int argc, char **argv, struct rt_linux_resources *r, int *first,
+                        struct dh_err **err)
+{
+        static const struct { const char *flag; size_t off; } opts[] = {
+                { "--memory", offsetof(struct rt_linux_resources, memory_limit_in_bytes) },
+                { "--cpu-share", offsetof(struct rt_linux_resources, cpu_shares) },
+                { "--cpu-quota", offsetof(struct rt_linux_resources, cpu_quota) },
+                { "--cpu-period", offsetof(struct rt_linux_resources, cpu_period) },
+        };
+        int i = 1;
+        for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+                size_t k = 0;
+                while (k < sizeof opts / sizeof *opts && strcmp(argv[i], opts[k].flag) != 0)
+                        k++;
+                if (k == sizeof opts / sizeof *opts)
+                        return dh_err_set(err, EINVAL, "unknown option %s", argv[i]);
+                int64_t *dst = (int64_t *)((char *)r + opts[k].off);
+                if (dh_parse_i64(argv[i + 1], 0, INT64_MAX, dst, opts[k].flag, err) < 0)
+                        return -EINVAL;
+        }
+        *first = i;
+        return 0;
+}
+
+int ctl_update_main(int argc, char **argv)
+{
+        struct rt *rt = ctl_rt_open(&argc, argv);
+        if (!rt)
+                return 1;
+        struct rt_linux_resources r = { 0 };
+        struct dh_err *err = NULL;
+        int first = 1, status = 0;
+        if (parse_update(argc, argv, &r, &first, &err) < 0 || first >= argc) {
+                if (err)
+                        ctl_fail("update", err);
+                fprintf(stderr, "usage: deckctl update [--memory BYTES] [--cpu-share N] [--cpu-quota US] "
+                                "[--cpu-period US] ID...\n");
+                ctl_rt_close(rt);
+                return 2;
+        }
+        for (int i = first; i < argc; i++) {
+                if (rt->ops->update_container_resources(rt, argv[i], &r, &err) < 0)
+                        status = ctl_fail(argv[i], err), err = NULL;
+                else
+                        puts(argv[i]);
+        }
         ctl_rt_close(rt);
         return status;
 }

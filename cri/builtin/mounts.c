@@ -272,6 +272,7 @@ static int make_node(int dir, const char *name, mode_t type, uint32_t perm, dev_
                      struct dh_err **err)
 {
         mode_t old = umask(0); /* single-threaded child: the plan's mode, not umask's */
+        /* Safe: created in a directory fd resolved inside the root; mknodat never follows the name. */
         int r = mknodat(dir, name, type | (perm & 07777), dev);
         int e = errno;
         umask(old);

@@ -155,7 +155,7 @@ static uint64_t propagation_flags(enum rt_mount_propagation prop)
 }
 
 static int bind_mount(struct rt_container_plan *p, const char *src, const char *dest, bool ro,
-                      uint64_t propagation, struct dh_err **err)
+                      bool rro, uint64_t propagation, struct dh_err **err)
 {
         struct rt_plan_mount *m = mount_push(p, err);
         if (!m)
@@ -163,7 +163,7 @@ static int bind_mount(struct rt_container_plan *p, const char *src, const char *
         m->destination = strdup(dest);
         m->source = strdup(src);
         m->type = strdup("bind");
-        m->flags = MS_BIND | MS_REC | (ro ? MS_RDONLY : 0);
+        m->flags = MS_BIND | MS_REC | (ro ? MS_RDONLY : 0) | (rro ? RT_MOUNT_RRO : 0);
         m->propagation = propagation;
         m->mkdir_dest = true;
         return m->destination && m->source && m->type ? 0 : dh_err_set(err, ENOMEM, "out of memory");
@@ -182,9 +182,9 @@ static int plan_mounts(const struct rt_container_config *cfg, const struct rt_sa
                 return dh_err_set(err, ENOMEM, "out of memory");
         int r = rt_plan_default_mounts(p, p->privileged, ctx->host_ipc ? "/dev/shm" : shm, err);
         if (r == 0)
-                r = bind_mount(p, hostname, "/etc/hostname", false, MS_PRIVATE | MS_REC, err);
+                r = bind_mount(p, hostname, "/etc/hostname", false, false, MS_PRIVATE | MS_REC, err);
         if (r == 0 && scfg && scfg->has_dns_config)
-                r = bind_mount(p, resolv, "/etc/resolv.conf", false, MS_PRIVATE | MS_REC, err);
+                r = bind_mount(p, resolv, "/etc/resolv.conf", false, false, MS_PRIVATE | MS_REC, err);
         for (size_t i = 0; r == 0 && i < cfg->mounts.n; i++) {
                 const struct rt_mount *m = &cfg->mounts.v[i];
                 if (!m->container_path || m->container_path[0] != '/')
@@ -193,7 +193,9 @@ static int plan_mounts(const struct rt_container_config *cfg, const struct rt_sa
                 if (!m->host_path || m->host_path[0] != '/')
                         return dh_err_set(err, EINVAL, "mounts[%zu]: host_path \"%s\" must be absolute",
                                           i, m->host_path ? m->host_path : "");
-                r = bind_mount(p, m->host_path, m->container_path, m->readonly,
+                if (m->recursive_read_only && !m->readonly)
+                        return dh_err_set(err, EINVAL, "mounts[%zu]: recursive_read_only needs readonly", i);
+                r = bind_mount(p, m->host_path, m->container_path, m->readonly, m->recursive_read_only,
                                propagation_flags(m->propagation), err);
         }
         return r;

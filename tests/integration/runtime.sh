@@ -17,7 +17,11 @@ tmp=$(mktemp -d /tmp/deckhand-rt.XXXXXX)
 export DECKHAND_STATE_DIR=$tmp/state DECKHAND_ROOT_DIR=$tmp/root DECKHAND_SHIM=$BUILD_DIR/deckhand-shim
 cgparent=deckhand-test-$$
 cleanup() {
-        for p in $("$CTL" pods -q 2>/dev/null); do "$CTL" rmp "$p" >/dev/null 2>&1; done
+        for p in $("$CTL" pods -q 2>/dev/null); do timeout 20 "$CTL" rmp "$p" >/dev/null 2>&1; done
+        # A shim this test started that did not go away is killed (a failure
+        # was reported already); nothing else on the machine is touched.
+        pkill -9 -f "deckhand-shim --id [0-9a-f]* --state-dir $tmp/state" 2>/dev/null
+        grep "$tmp" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m"; done
         for c in /sys/fs/cgroup/*/"$cgparent" /sys/fs/cgroup/"$cgparent"; do
                 [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} + 2>/dev/null
         done
@@ -51,6 +55,7 @@ run_ctr() { # pod-id pod-name ctr-file → container id
 }
 cpid() { "$CTL" inspect "$1" | sed -n 's/.*"pid": \([0-9]*\).*/\1/p' | head -1; }
 field() { "$CTL" inspect "$1" | sed -n "s/.*\"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" | head -1; }
+gone() { local i; for i in $(seq 50); do [ -d "/proc/$1" ] || return 0; sleep 0.1; done; return 1; }
 wait_exited() { # id → waits up to 10 s for CONTAINER_EXITED
         local i
         for i in $(seq 100); do
@@ -174,6 +179,48 @@ check "'..' in a mount target stays inside the rootfs" test "$out" = secret
 run_capture out rc "$CTL" exec -s "$ev" sh -c 'echo x > /zz/new'
 check "a readonly mount is read-only" test "$rc" -ne 0
 
+# --- clients come and go; the shim and its containers don't care ---
+ctr_config long.json long '["sh","-c","while true; do echo tick; sleep 0.2; done"]'
+lg=$(run_ctr "$sid" web long.json)
+lpid=$(cpid "$lg")
+"$CTL" exec "$lg" sleep 30 & cl=$!
+sleep 0.5
+kill -9 "$cl"; wait "$cl" 2>/dev/null
+check "a client killed mid-exec leaves the container running" test "$(field "$lg" state)" = CONTAINER_RUNNING
+check "with the same pid" test "$(cpid "$lg")" = "$lpid"
+run_capture out rc "$CTL" exec -s "$lg" echo still-served
+check "the shim still serves ($out)" test "$out" = still-served
+# log rotation: the agent renames the file, then ReopenContainerLog
+fi_wait() { local i; for i in $(seq 50); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+mv "$tmp/logs/web/long.log" "$tmp/logs/web/long.log.1"
+run_capture out rc "$CTL" reopen-log "$lg"
+check "reopen-log succeeds ($out)" test "$rc" -eq 0
+check "new output goes to a new file after reopening" fi_wait "$tmp/logs/web/long.log" "stdout F tick"
+check "the rotated file kept the earlier output" grep -q "stdout F tick" "$tmp/logs/web/long.log.1"
+# UpdateContainerResources
+run_capture out rc "$CTL" update --memory 33554432 --cpu-share 300 "$lg"
+check "update succeeds ($out)" test "$rc" -eq 0
+if [ -d /sys/fs/cgroup/memory/$cgparent ]; then
+        check "memory limit updated" test "$(cat /sys/fs/cgroup/memory/$cgparent/pod1111/$lg/memory.limit_in_bytes)" = 33554432
+        check "cpu shares updated" test "$(cat /sys/fs/cgroup/cpu/$cgparent/pod1111/$lg/cpu.shares)" = 300
+fi
+
+# --- a shim killed with SIGKILL: removal still leaves nothing ---
+pod_config doomed 3333
+d_sid=$("$CTL" runp "$tmp/doomed.pod.json")
+ctr_config d.json d '["sleep","1000"]'
+dc=$(run_ctr "$d_sid" doomed d.json)
+dpid=$(cpid "$dc")
+dshim=$("$CTL" inspectp "$d_sid" | sed -n 's/.*"shim_pid": \([0-9]*\).*/\1/p')
+kill -9 "$dshim"
+sleep 0.2
+check "a sandbox whose shim died is NOTREADY" contains "$("$CTL" inspectp "$d_sid")" SANDBOX_NOTREADY
+"$CTL" rmp "$d_sid" >/dev/null
+check "its container process was killed" gone "$dpid"
+check "its mounts are gone" test -z "$(grep "$d_sid" /proc/self/mountinfo)"
+check "its state is gone" test ! -e "$DECKHAND_STATE_DIR/sandboxes/$d_sid"
+check "its cgroup is gone" test -z "$(find /sys/fs/cgroup -path "*$cgparent/pod3333*" -type d 2>/dev/null | head -1)"
+
 # --- shareProcessNamespace: one PID namespace with a pause process as PID 1 ---
 PIDNS=POD pod_config shared 2222
 sh_sid=$("$CTL" runp "$tmp/shared.pod.json")
@@ -187,7 +234,6 @@ check "each container sees the other's processes ($out)" contains "$out" "sleep 
 
 # --- teardown leaves nothing ---
 "$CTL" rmp "$sid" >/dev/null
-gone() { local i; for i in $(seq 50); do [ -d "/proc/$1" ] || return 0; sleep 0.1; done; return 1; }
 check "the shim is gone" gone "$shim"
 check "no container process is left" test ! -d "/proc/$ps_"
 check "no mount under the state dir is left" test -z "$(grep "$tmp" /proc/self/mountinfo)"
