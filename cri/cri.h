@@ -197,6 +197,7 @@ struct rt_exec_request {
         char *container_id;
         struct dh_strv cmd;
         bool tty;
+        unsigned rows, cols;                /* the terminal's size, with tty */
         int stdin_fd, stdout_fd, stderr_fd; /* -1: none */
 };
 

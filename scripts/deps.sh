@@ -8,7 +8,7 @@ PKGS=(
         libprotobuf-c-dev
         clang libclang-rt-14-dev   # libFuzzer builds (make fuzz)
         busybox-static             # rootfs content for runtime tests and examples
-        iproute2 util-linux procps
+        iproute2 util-linux bsdutils procps   # bsdutils: script(1) gives tests a pty
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,6 +1,8 @@
 /* deckctl exec, logs and stats. */
 #include <errno.h>
 #include <poll.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,18 +28,45 @@ static int exec_sync(struct rt *rt, const char *id, struct dh_strv *cmd, int64_t
         return code;
 }
 
+/* -t: the local terminal goes raw for the session, and comes back after. */
+static int exec_tty(struct rt *rt, struct rt_exec_request *q)
+{
+        struct termios saved, raw;
+        struct winsize ws = { 0 };
+        if (!isatty(0) || tcgetattr(0, &saved) < 0) {
+                fprintf(stderr, "deckctl: exec -t: standard input is not a terminal\n");
+                return 2;
+        }
+        ioctl(0, TIOCGWINSZ, &ws);
+        q->rows = ws.ws_row;
+        q->cols = ws.ws_col;
+        raw = saved;
+        cfmakeraw(&raw);
+        tcsetattr(0, TCSANOW, &raw);
+        int32_t ec = 0;
+        struct dh_err *err = NULL;
+        int r = rt->ops->exec(rt, q, &ec, &err);
+        tcsetattr(0, TCSANOW, &saved);
+        return r < 0 ? ctl_fail("exec", err) : ec;
+}
+
 int ctl_exec_main(int argc, char **argv)
 {
         struct rt *rt = ctl_rt_open(&argc, argv);
         if (!rt)
                 return 1;
-        bool sync = false;
+        bool sync = false, tty = false;
         int64_t timeout = 0;
         int i = 1;
         struct dh_err *err = NULL;
         for (; i < argc && argv[i][0] == '-'; i++) {
                 if (strcmp(argv[i], "-s") == 0 || strcmp(argv[i], "--sync") == 0)
                         sync = true;
+                else if (strcmp(argv[i], "-t") == 0 || strcmp(argv[i], "--tty") == 0 ||
+                         strcmp(argv[i], "-it") == 0 || strcmp(argv[i], "-ti") == 0)
+                        tty = true;
+                else if (strcmp(argv[i], "-i") == 0 || strcmp(argv[i], "--interactive") == 0)
+                        continue; /* stdin is always passed */
                 else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc &&
                          dh_parse_i64(argv[++i], 0, 86400, &timeout, "--timeout", &err) == 0)
                         continue;
@@ -46,7 +75,7 @@ int ctl_exec_main(int argc, char **argv)
                         break;
                 } else {
                         dh_err_free(err);
-                        fprintf(stderr, "usage: deckctl exec [-s] [--timeout SECONDS] ID CMD...\n");
+                        fprintf(stderr, "usage: deckctl exec [-s|-it] [--timeout SECONDS] ID CMD...\n");
                         ctl_rt_close(rt);
                         return 2;
                 }
@@ -61,6 +90,10 @@ int ctl_exec_main(int argc, char **argv)
         int code;
         if (sync) {
                 code = exec_sync(rt, id, &cmd, timeout);
+        } else if (tty) {
+                struct rt_exec_request q = { .container_id = (char *)id, .cmd = cmd, .tty = true,
+                                             .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2 };
+                code = exec_tty(rt, &q);
         } else {
                 struct rt_exec_request q = { .container_id = (char *)id, .cmd = cmd,
                                              .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2 };

@@ -397,12 +397,11 @@ static int builtin_exec(struct rt *rt, const struct rt_exec_request *q, int32_t 
         int r = rtb_find_container(b, q->container_id, &sid, &cid, err);
         if (r < 0)
                 return r;
-        if (q->tty)
-                return dh_err_set(err, ENOTSUP, "exec with a tty is not supported yet");
         int fds[3] = { q->stdin_fd, q->stdout_fd, q->stderr_fd };
         json_t *reply = NULL;
-        json_t *req = json_pack("{sssssosI}", "op", "exec", "id", cid, "cmd", cmd_json(&q->cmd),
-                                "timeout", (json_int_t)0);
+        json_t *req = json_pack("{sssssosIsbsisi}", "op", "exec", "id", cid, "cmd", cmd_json(&q->cmd),
+                                "timeout", (json_int_t)0, "tty", q->tty, "rows", (int)q->rows,
+                                "cols", (int)q->cols);
         r = rtb_call(b, sid, req, fds, 3, 86400, &reply, err);
         if (r == 0)
                 *exit_code = (int32_t)json_integer_value(json_object_get(reply, "exit_code"));

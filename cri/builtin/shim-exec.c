@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +27,11 @@ static void exec_free(struct shim_exec *x)
 {
         dh_watch_remove(x->out_w);
         dh_watch_remove(x->err_w);
+        dh_watch_remove(x->pty_w);
+        dh_watch_remove(x->in_w);
+        for (int *fd = &x->pty_master; fd <= &x->client_out; fd++)
+                if (*fd >= 0)
+                        close(*fd);
         dh_timer_cancel(x->timer);
         if (x->out_fd >= 0)
                 close(x->out_fd);
@@ -78,8 +85,69 @@ static void on_exec_out(struct dh_loop *l, int fd, uint32_t ev, void *ud)
         exec_read(x, fd, fd == x->out_fd ? &x->out : &x->err, fd == x->out_fd ? &x->out_trunc : &x->err_trunc);
 }
 
+/* pty master → the client's stdout. Blocking writes: it is the client's
+ * terminal, and O_NONBLOCK would change its file description for it too. */
+static void pty_drain(struct shim_exec *x)
+{
+        char buf[16384];
+        for (int i = 0; i < 64 && x->pty_master >= 0; i++) {
+                ssize_t n = read(x->pty_master, buf, sizeof buf);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        if (n == 0 || errno != EAGAIN) { /* EIO: every slave closed */
+                                dh_watch_remove(x->pty_w);
+                                x->pty_w = NULL;
+                        }
+                        return;
+                }
+                for (ssize_t off = 0; off < n;) {
+                        ssize_t w = write(x->client_out, buf + off, (size_t)(n - off));
+                        if (w < 0 && errno == EINTR)
+                                continue;
+                        if (w <= 0)
+                                return; /* the client's terminal is gone; output is dropped */
+                        off += w;
+                }
+        }
+}
+
+static void on_pty(struct dh_loop *l, int fd, uint32_t ev, void *ud)
+{
+        (void)l;
+        (void)fd;
+        (void)ev;
+        pty_drain(ud);
+}
+
+/* The client's stdin → the pty master (keystrokes: small, never blocks long). */
+static void on_client_in(struct dh_loop *l, int fd, uint32_t ev, void *ud)
+{
+        (void)l;
+        (void)ev;
+        struct shim_exec *x = ud;
+        char buf[4096];
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0 && !(n < 0 && (errno == EINTR || errno == EAGAIN))) {
+                dh_watch_remove(x->in_w); /* stdin closed: the process keeps its tty */
+                x->in_w = NULL;
+                return;
+        }
+        for (ssize_t off = 0; n > 0 && off < n;) {
+                ssize_t w = write(x->pty_master, buf + off, (size_t)(n - off));
+                if (w < 0 && errno == EAGAIN) {
+                        poll(&(struct pollfd){ .fd = x->pty_master, .events = POLLOUT }, 1, 100);
+                        continue;
+                }
+                if (w <= 0)
+                        return;
+                off += w;
+        }
+}
+
 static void exec_finish(struct shim *s, struct shim_exec *x)
 {
+        pty_drain(x);
         if (x->out_fd >= 0 && x->out_w)
                 exec_read(x, x->out_fd, &x->out, &x->out_trunc);
         if (x->err_fd >= 0 && x->err_w)
@@ -137,6 +205,8 @@ struct exec_req {
         int64_t timeout_s;
         size_t max_output;
         int stdio[3];
+        bool tty;
+        struct winsize ws;
 };
 
 static int parse_req(struct shim *s, json_t *req, struct exec_req *r, struct dh_err **err)
@@ -160,6 +230,9 @@ static int parse_req(struct shim *s, json_t *req, struct exec_req *r, struct dh_
                         return dh_err_set(err, EINVAL, "exec: cmd[%zu] is not a string", i);
         }
         r->timeout_s = json_integer_value(json_object_get(req, "timeout"));
+        r->tty = json_is_true(json_object_get(req, "tty"));
+        r->ws.ws_row = (unsigned short)json_integer_value(json_object_get(req, "rows"));
+        r->ws.ws_col = (unsigned short)json_integer_value(json_object_get(req, "cols"));
         json_int_t mo = json_integer_value(json_object_get(req, "max_output"));
         r->max_output = mo > 0 && (size_t)mo < EXEC_MAX_OUTPUT ? (size_t)mo : EXEC_MAX_OUTPUT;
         return 0;
@@ -184,6 +257,10 @@ static _Noreturn void exec_child(struct shim *s, struct exec_req *r, int mnt_fd,
         for (int i = 0; i < 3; i++)
                 if (dup2(r->stdio[i], i) < 0)
                         _exit(126);
+        /* With a tty the pty slave becomes the controlling terminal of a new
+         * session, so job control and ^C work as in a login shell. */
+        if (r->tty && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0))
+                exec_fail(errno, "tty", strerror(errno));
         /* The cgroup is joined through the host's /sys, before entering the
          * container's mount namespace where it is not writable. */
         if (cg_enter(s->cg, c->plan.cgroup_path, getpid(), &e) < 0)
@@ -240,9 +317,36 @@ static pid_t fork_in_container(struct shim *s, struct exec_req *r, struct dh_err
         return pid < 0 ? dh_err_errno(err, saved, "fork exec process") : pid;
 }
 
+/* A pty for a tty exec: the slave is the process's stdio; the master and
+ * the client's stdin/stdout stay with the shim, which copies between them. */
+static int exec_pty(struct shim_exec *x, struct exec_req *r, const int *fds, struct dh_err **err)
+{
+        x->pty_master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        char name[64];
+        if (x->pty_master < 0 || grantpt(x->pty_master) < 0 || unlockpt(x->pty_master) < 0 ||
+            ptsname_r(x->pty_master, name, sizeof name) != 0)
+                return dh_err_errno(err, errno, "allocate pty");
+        if (r->ws.ws_row && r->ws.ws_col)
+                ioctl(x->pty_master, TIOCSWINSZ, &r->ws);
+        int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (slave < 0)
+                return dh_err_errno(err, errno, "open %s", name);
+        r->stdio[0] = slave;
+        r->stdio[1] = fcntl(slave, F_DUPFD_CLOEXEC, 3);
+        r->stdio[2] = fcntl(slave, F_DUPFD_CLOEXEC, 3);
+        x->client_in = fcntl(fds[0], F_DUPFD_CLOEXEC, 3);
+        x->client_out = fcntl(fds[1], F_DUPFD_CLOEXEC, 3);
+        if (r->stdio[1] < 0 || r->stdio[2] < 0 || x->client_in < 0 || x->client_out < 0)
+                return dh_err_errno(err, errno, "dup tty fds");
+        fcntl(x->pty_master, F_SETFL, O_NONBLOCK);
+        return 0;
+}
+
 static int exec_pipes(struct shim_exec *x, struct exec_req *r, const int *fds, int nfds,
                       struct dh_err **err)
 {
+        if (nfds == 3 && r->tty)
+                return exec_pty(x, r, fds, err);
         if (nfds == 3) { /* interactive: the client's own fds */
                 for (int i = 0; i < 3; i++)
                         r->stdio[i] = fds[i];
@@ -268,6 +372,12 @@ static int exec_pipes(struct shim_exec *x, struct exec_req *r, const int *fds, i
 
 static int exec_watch(struct shim *s, struct shim_exec *x, const struct exec_req *r, struct dh_err **err)
 {
+        if (x->pty_master >= 0) {
+                x->pty_w = dh_loop_watch(s->loop, x->pty_master, EPOLLIN, on_pty, x, err);
+                x->in_w = x->pty_w ? dh_loop_watch(s->loop, x->client_in, EPOLLIN, on_client_in, x, err) : NULL;
+                if (!x->in_w)
+                        return -EIO;
+        }
         if (x->out_fd >= 0) {
                 x->out_w = dh_loop_watch(s->loop, x->out_fd, EPOLLIN, on_exec_out, x, err);
                 x->err_w = x->out_w ? dh_loop_watch(s->loop, x->err_fd, EPOLLIN, on_exec_out, x, err) : NULL;
@@ -286,7 +396,8 @@ int shim_exec_begin(struct shim *s, struct shim_conn *c, json_t *req, const int 
         struct shim_exec *x = calloc(1, sizeof *x);
         if (!x)
                 return dh_err_set(err, ENOMEM, "out of memory");
-        *x = (struct shim_exec){ .shim = s, .conn = c, .out_fd = -1, .err_fd = -1 };
+        *x = (struct shim_exec){ .shim = s, .conn = c, .out_fd = -1, .err_fd = -1, .pty_master = -1,
+                                 .client_in = -1, .client_out = -1 };
         int rc = parse_req(s, req, &r, err);
         if (rc == 0)
                 rc = exec_pipes(x, &r, fds, nfds, err);
@@ -297,7 +408,9 @@ int shim_exec_begin(struct shim *s, struct shim_conn *c, json_t *req, const int 
                 rc = pid < 0 ? -1 : 0;
                 x->pid = pid;
         }
-        if (nfds != 3) /* our ends of the child's stdio; the client's are closed by the caller */
+        /* Our ends of the child's stdio (pipes or pty slaves) go, so EOF and
+         * EIO come when it exits; the client's own fds are closed by the caller. */
+        if (nfds != 3 || r.tty)
                 for (int i = 0; i < 3; i++)
                         if (r.stdio[i] >= 0)
                                 close(r.stdio[i]);

@@ -57,6 +57,9 @@ struct shim_exec {
         bool timed_out, exited;
         int status;
         struct dh_timer *timer;
+        /* tty exec: the shim pumps between the pty master and the client */
+        int pty_master, client_in, client_out;
+        struct dh_watch *pty_w, *in_w;
         struct shim_exec *next;
 };
 

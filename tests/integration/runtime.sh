@@ -190,6 +190,19 @@ check "a client killed mid-exec leaves the container running" test "$(field "$lg
 check "with the same pid" test "$(cpid "$lg")" = "$lpid"
 run_capture out rc "$CTL" exec -s "$lg" echo still-served
 check "the shim still serves ($out)" test "$out" = still-served
+# interactive exec: stdin passed through; with -t, a pty and its window size
+run_capture out rc sh -c "echo piped-in | '$CTL' exec '$lg' cat"
+check "stdin reaches a non-tty exec ($out)" test "$out" = piped-in
+run_capture out rc "$CTL" exec "$lg" sh -c 'exit 7'
+check "interactive exec returns the exit code ($rc)" test "$rc" -eq 7
+if command -v script >/dev/null; then
+        run_capture out rc script -qec "stty rows 33 cols 99; '$CTL' exec -it '$lg' sh -c '[ -t 0 ] && echo TTY-OK; stty size; exit 5'" /dev/null
+        check "exec -it gets a terminal ($out)" contains "$out" TTY-OK
+        check "with the caller's window size" contains "$out" "33 99"
+        check "and its exit code ($rc)" test "$rc" -eq 5
+else
+        fail "util-linux script is missing (make deps installs it)"
+fi
 # log rotation: the agent renames the file, then ReopenContainerLog
 fi_wait() { local i; for i in $(seq 50); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 mv "$tmp/logs/web/long.log" "$tmp/logs/web/long.log.1"
