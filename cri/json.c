@@ -268,7 +268,12 @@ int rt_container_status_from_json(json_t *j, struct rt_container_status *out, st
 
 json_t *rt_sandbox_config_to_json(const struct rt_sandbox_config *c)
 {
-        return jd_encode(c, &t_scfg);
+        json_t *j = jd_encode(c, &t_scfg);
+        /* Inline objects always encode; an absent dns_config must stay absent
+         * (it decides whether the pod gets a resolv.conf of its own). */
+        if (j && !c->has_dns_config)
+                json_object_del(j, "dns_config");
+        return j;
 }
 json_t *rt_container_config_to_json(const struct rt_container_config *c)
 {

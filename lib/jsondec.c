@@ -200,6 +200,11 @@ static void decode_string(struct jd_ctx *c, json_t *v, void *dst, const struct j
                 jd_type_error(c, v, "a string");
                 return;
         }
+        /* A NUL inside would silently cut the string short (a path, say). */
+        if (strlen(json_string_value(v)) != json_string_length(v)) {
+                jd_type_error(c, v, "a string without NUL characters");
+                return;
+        }
         free(*s);
         *s = strdup(json_string_value(v));
 }

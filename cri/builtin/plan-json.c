@@ -110,7 +110,7 @@ int rt_plan_from_json(json_t *j, struct rt_container_plan *out, struct dh_err **
         struct rt_container_plan p = { 0 };
         jd_decode_object(&c, j, &p, &t_plan);
         if (errs.n || errs.dropped) {
-                char *line = dh_ferr_format(&errs.v[0]);
+                char *line = errs.n ? dh_ferr_format(&errs.v[0]) : NULL;
                 dh_err_set(err, EINVAL, "container plan: %s", line ? line : "invalid");
                 free(line);
                 dh_ferrs_free(&errs);

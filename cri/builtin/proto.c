@@ -79,7 +79,8 @@ static void take_fds(struct msghdr *mh, int *fds, int *nfds)
 void rt_proto_reader_init(struct rt_proto_reader *r)
 {
         *r = (struct rt_proto_reader){ 0 };
-        dh_buf_init(&r->buf, RT_PROTO_MAX_FRAME + 4);
+        /* Room for a whole frame plus one read's worth of the next one. */
+        dh_buf_init(&r->buf, RT_PROTO_MAX_FRAME + 4 + 65536);
 }
 
 void rt_proto_reader_free(struct rt_proto_reader *r)
@@ -112,6 +113,10 @@ static int pop_frame(struct rt_proto_reader *r, json_t **msg, int *fds, int *nfd
         if (!*msg || !json_is_object(*msg)) {
                 json_decref(*msg);
                 *msg = NULL;
+                /* fds are handed over only with a message (proto.h). */
+                for (int i = 0; i < *nfds; i++)
+                        close(fds[i]);
+                *nfds = 0;
                 return dh_err_set(err, EPROTO, "malformed message: %s", je.text);
         }
         return 1;

@@ -573,8 +573,9 @@ static int errs_to_err(const struct dh_ferrs *fe, const char *file, struct dh_er
                 _cleanup_free_ char *s = dh_ferr_format(&fe->v[i]);
                 dh_buf_printf(&b, NULL, "%s%s", i ? "; " : "", s ? s : "?");
         }
-        if (fe->n > 8 || fe->dropped)
-                dh_buf_printf(&b, NULL, "; and %zu more", fe->n + fe->dropped - 8);
+        size_t shown = fe->n < 8 ? fe->n : 8;
+        if (fe->n + fe->dropped > shown)
+                dh_buf_printf(&b, NULL, "; and %zu more", fe->n + fe->dropped - shown);
         int r = dh_err_set(err, EINVAL, "seccomp profile %s: %s", file, b.data ? b.data : "invalid");
         dh_buf_free(&b);
         return r;

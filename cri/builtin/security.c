@@ -115,7 +115,9 @@ static int db_each(const struct db *db, size_t nfields, db_line_fn fn, void *ud,
 {
         struct slice f[8];
         size_t lineno = 0;
-        for (const char *p = db->data, *end = db->data + db->len; db->data && p < end;) {
+        if (!db->data)
+                return 0; /* a missing file has no entries */
+        for (const char *p = db->data, *end = db->data + db->len; p < end;) {
                 const char *nl = memchr(p, '\n', (size_t)(end - p));
                 struct slice line = { p, (size_t)((nl ? nl : end) - p) };
                 p = nl ? nl + 1 : end;

@@ -32,11 +32,12 @@ scripts/busybox-rootfs.sh "$tmp/rootfs" >/dev/null
 mkdir -p "$tmp/logs" "$tmp/vol" "$tmp/outside"
 echo secret > "$tmp/vol/data.txt"
 
-pod_config() { # name uid [extra json]
+pod_config() { # name uid [extra json]; NODNS=1: no dns_config at all
+        local dns='"dns_config": {"servers": ["10.96.0.10"], "searches": ["default.svc.cluster.local"], "options": ["ndots:5"]},'
+        [ -n "${NODNS:-}" ] && dns=
         cat > "$tmp/$1.pod.json" <<J
 {"metadata": {"name": "$1", "uid": "$2", "namespace": "default"},
- "hostname": "$1-host", "log_directory": "$tmp/logs/$1",
- "dns_config": {"servers": ["10.96.0.10"], "searches": ["default.svc.cluster.local"], "options": ["ndots:5"]},
+ "hostname": "$1-host", "log_directory": "$tmp/logs/$1", $dns
  "linux": {"cgroup_parent": "$cgparent/pod$2",
            "security_context": {"namespace_options": {"pid": "${PIDNS:-CONTAINER}"}}${3:-}}}
 J
@@ -235,7 +236,7 @@ check "its state is gone" test ! -e "$DECKHAND_STATE_DIR/sandboxes/$d_sid"
 check "its cgroup is gone" test -z "$(find /sys/fs/cgroup -path "*$cgparent/pod3333*" -type d 2>/dev/null | head -1)"
 
 # --- shareProcessNamespace: one PID namespace with a pause process as PID 1 ---
-PIDNS=POD pod_config shared 2222
+NODNS=1 PIDNS=POD pod_config shared 2222
 sh_sid=$("$CTL" runp "$tmp/shared.pod.json")
 PIDNS=POD ctr_config a.json a '["sleep","1000"]'
 PIDNS=POD ctr_config b.json b '["sleep","1001"]'
@@ -243,6 +244,9 @@ ca=$(run_ctr "$sh_sid" shared a.json); cb=$(run_ctr "$sh_sid" shared b.json)
 check "shared PID namespace" test "$(readlink /proc/$(cpid "$ca")/ns/pid)" = "$(readlink /proc/$(cpid "$cb")/ns/pid)"
 run_capture out rc "$CTL" exec -s "$cb" ps
 check "each container sees the other's processes ($out)" contains "$out" "sleep 1000"
+run_capture out rc "$CTL" exec -s "$cb" cat /proc/self/mountinfo
+check "without dns_config nothing is mounted over the image's resolv.conf" test -z "$(grep ' /etc/resolv.conf ' <<<"$out")"
+check "while /etc/hostname is the sandbox's" contains "$out" " /etc/hostname "
 "$CTL" rmp "$sh_sid" >/dev/null
 
 # --- teardown leaves nothing ---

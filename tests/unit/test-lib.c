@@ -218,6 +218,20 @@ TEST(table_decoding_reports_every_type_error_with_its_path)
         json_decref(j);
 }
 
+TEST(strings_with_nul_are_refused_not_cut_short)
+{
+        json_t *j = json_loads("{\"title\": \"/var/log/x\\u0000/../../etc\"}", JSON_ALLOW_NUL, NULL);
+        struct sample s = { 0 };
+        struct dh_ferrs errs = { 0 };
+        struct jd_ctx c = { .errs = &errs };
+        jd_decode_object(&c, j, &s, &t_sample);
+        CHECK_INT(errs.n, 1);
+        CHECK(s.title == NULL);
+        jd_free_object(&s, &t_sample);
+        dh_ferrs_free(&errs);
+        json_decref(j);
+}
+
 TEST(file_reads_are_bounded_and_refuse_non_files)
 {
         char path[] = "/tmp/dh-test-XXXXXX";
