@@ -45,6 +45,10 @@ void pod_set_defaults(struct pod *p);
 enum pod_qos { POD_QOS_BEST_EFFORT, POD_QOS_BURSTABLE, POD_QOS_GUARANTEED };
 enum pod_qos pod_qos_class(const struct pod *p);
 const char *pod_qos_name(enum pod_qos q); /* "BestEffort", "Burstable", "Guaranteed" */
+/* kubelet's cgroupfs parent for the pod: "kubepods/pod<uid>" (Guaranteed),
+ * "kubepods/burstable/pod<uid>", "kubepods/besteffort/pod<uid>". Returns
+ * the length, or -1 if it does not fit or the uid is not path-safe. */
+int pod_cgroup_parent(const struct pod *p, char *buf, size_t size);
 
 /* Validates a defaulted pod as the API server would on create
  * (ValidatePodCreate), appending every problem to errs. */

@@ -1,6 +1,7 @@
 /* The pod's QoS class as the API server computes it (GetPodQOS): only cpu
  * and memory count; Guaranteed needs equal, non-zero requests and limits for
  * both in every container. */
+#include <stdio.h>
 #include <string.h>
 
 #include "pod/pod.h"
@@ -68,4 +69,17 @@ const char *pod_qos_name(enum pod_qos q)
         case POD_QOS_BEST_EFFORT: return "BestEffort";
         }
         return "BestEffort";
+}
+
+int pod_cgroup_parent(const struct pod *p, char *buf, size_t size)
+{
+        const char *uid = p->metadata.uid;
+        if (!uid || !*uid || strpbrk(uid, "/.\\") || strlen(uid) > 128)
+                return -1; /* uids are UUIDs; anything else never becomes a path */
+        static const char *const tier[] = {
+                [POD_QOS_GUARANTEED] = "", [POD_QOS_BURSTABLE] = "burstable/",
+                [POD_QOS_BEST_EFFORT] = "besteffort/",
+        };
+        int n = snprintf(buf, size, "kubepods/%spod%s", tier[pod_qos_class(p)], uid);
+        return n < 0 || (size_t)n >= size ? -1 : n;
 }

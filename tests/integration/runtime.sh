@@ -249,6 +249,23 @@ check "without dns_config nothing is mounted over the image's resolv.conf" test 
 check "while /etc/hostname is the sandbox's" contains "$out" " /etc/hostname "
 "$CTL" rmp "$sh_sid" >/dev/null
 
+# --- hostNetwork and hostIPC: the host's namespaces, the pod's own UTS too ---
+cat > "$tmp/hostnet.pod.json" <<J
+{"metadata": {"name": "hostnet", "uid": "4444", "namespace": "default"}, "hostname": "$(hostname)",
+ "log_directory": "$tmp/logs/hostnet",
+ "linux": {"cgroup_parent": "$cgparent/pod4444",
+           "security_context": {"namespace_options": {"network": "NODE", "ipc": "NODE", "pid": "CONTAINER"}}}}
+J
+mkdir -p "$tmp/logs/hostnet"
+hn_sid=$("$CTL" runp "$tmp/hostnet.pod.json")
+hn=$(run_ctr "$hn_sid" hostnet side.json)
+hp=$(cpid "$hn")
+for ns in net ipc uts; do
+        check "hostNetwork/hostIPC pod shares the host's $ns namespace" test "$(readlink /proc/$hp/ns/$ns)" = "$(readlink /proc/self/ns/$ns)"
+done
+check "but still has its own mount namespace" test "$(readlink /proc/$hp/ns/mnt)" != "$(readlink /proc/self/ns/mnt)"
+"$CTL" rmp "$hn_sid" >/dev/null
+
 # --- teardown leaves nothing ---
 "$CTL" rmp "$sid" >/dev/null
 check "the shim is gone" gone "$shim"

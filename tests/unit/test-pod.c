@@ -165,6 +165,29 @@ TEST(qos_class_follows_get_pod_qos)
                          " requests: {cpu: '1', memory: 1Gi}}}]\n"), "Guaranteed");
 }
 
+TEST(cgroup_parent_follows_kubelets_qos_hierarchy)
+{
+        static const struct { const char *res, *want; } cases[] = {
+                { "{limits: {cpu: 1, memory: 1Gi}}", "kubepods/pod1f2e" },
+                { "{requests: {cpu: 100m}}", "kubepods/burstable/pod1f2e" },
+                { "{}", "kubepods/besteffort/pod1f2e" },
+        };
+        for (size_t i = 0; i < DH_ARRAY_SIZE(cases); i++) {
+                char yaml[512], buf[128];
+                snprintf(yaml, sizeof yaml, "apiVersion: v1\nkind: Pod\nmetadata: {name: q, uid: 1f2e}\n"
+                         "spec:\n  containers: [{name: a, image: i:1, resources: %s}]\n", cases[i].res);
+                struct pod_set s = load_ok(yaml);
+                if (!s.n)
+                        continue;
+                CHECK(pod_cgroup_parent(s.v[0].pod, buf, sizeof buf) > 0);
+                CHECK_STR(buf, cases[i].want);
+                free(s.v[0].pod->metadata.uid);
+                s.v[0].pod->metadata.uid = strdup("../../etc");
+                CHECK_INT(pod_cgroup_parent(s.v[0].pod, buf, sizeof buf), -1);
+                pod_set_free(&s);
+        }
+}
+
 TEST(multi_document_files_and_lists_yield_every_pod)
 {
         const char *yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: c, image: i:1}]}\n"
