@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "lib/cleanup.h"
+#include "lib/dirlist.h"
 
 /* kubelet reads every entry whose name does not start with a dot: editors'
  * backup files (foo.yaml~) are read too, and must parse, as with kubelet. */
@@ -20,58 +21,11 @@ bool agent_manifest_name_ok(const char *name)
         return name[0] != '\0' && name[0] != '.';
 }
 
-struct names {
-        char **v;
-        size_t n;
-};
-
-static void names_free(struct names *l)
+static bool manifest_entry(int dirfd, const struct dirent *de, void *ud)
 {
-        for (size_t i = 0; i < l->n; i++)
-                free(l->v[i]);
-        free(l->v);
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Reads the matching names of an open directory (which it closes). */
-static int read_names(int fd, const char *dir, struct names *out, struct dh_err **err)
-{
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                int e = errno;
-                close(fd);
-                return dh_err_errno(err, e, "%s: opendir", dir);
-        }
-        int r = 0;
-        struct dirent *de;
-        errno = 0;
-        while (r == 0 && (de = readdir(d))) {
-                if (!agent_manifest_name_ok(de->d_name))
-                        continue;
-                if (out->n >= AGENT_MANIFEST_DIR_MAX) {
-                        r = dh_err_set(err, DH_ELIMIT, "%s: more than %d manifest files", dir,
-                                       AGENT_MANIFEST_DIR_MAX);
-                        break;
-                }
-                char **nv = realloc(out->v, (out->n + 1) * sizeof *nv);
-                if (!nv || !(nv[out->n] = strdup(de->d_name))) {
-                        if (nv)
-                                out->v = nv;
-                        r = dh_err_set(err, ENOMEM, "%s: out of memory", dir);
-                        break;
-                }
-                out->v = nv;
-                out->n++;
-                errno = 0;
-        }
-        if (r == 0 && errno)
-                r = dh_err_errno(err, errno, "%s: readdir", dir);
-        closedir(d);
-        return r;
+        (void)dirfd;
+        (void)ud;
+        return agent_manifest_name_ok(de->d_name);
 }
 
 static int visit(const char *dir, const char *name, agent_manifest_fn fn, void *userdata,
@@ -115,12 +69,11 @@ int agent_manifest_dir_scan(const char *dir, agent_manifest_fn fn, void *userdat
                 int r = fn(dir, userdata);
                 return r < 0 ? dh_err_set(err, -r, "%s: stopped", dir) : 0;
         }
-        struct names l = { 0 };
-        int r = read_names(fd, dir, &l, err);
-        if (r == 0)
-                qsort(l.v, l.n, sizeof *l.v, cmp_names);
+        struct dh_names l = { 0 };
+        int r = dh_list_dir(fd, dir, manifest_entry, NULL, AGENT_MANIFEST_DIR_MAX, true, &l, err);
+        close(fd);
         for (size_t i = 0; r == 0 && i < l.n; i++)
                 r = visit(dir, l.v[i], fn, userdata, err);
-        names_free(&l);
+        dh_names_free(&l);
         return r;
 }

@@ -12,6 +12,7 @@
 
 #include "cgroups/internal.h"
 #include "lib/cleanup.h"
+#include "lib/dirlist.h"
 
 struct walk {
         bool post;
@@ -20,64 +21,19 @@ struct walk {
         size_t nodes;
 };
 
-struct names {
-        char **v;
-        size_t n;
-};
-
-static void names_free(struct names *ns)
-{
-        for (size_t i = 0; i < ns->n; i++)
-                free(ns->v[i]);
-        free(ns->v);
-}
-
-static bool is_subdir(int dfd, const struct dirent *de)
-{
-        if (de->d_type == DT_DIR)
-                return true;
-        if (de->d_type != DT_UNKNOWN)
-                return false;
-        struct stat st;
-        return fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* Child cgroup names of dir, read in full before anything below is touched
- * (removing entries while readdir runs is legal but easy to get wrong). */
-static int list_children(const char *dir, struct walk *w, struct names *out, struct dh_err **err)
+/* Child cgroup names of dir, read in full before anything below is touched. */
+static int list_children(const char *dir, struct walk *w, struct dh_names *out, struct dh_err **err)
 {
         int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return dh_err_errno(err, errno, "%s: open", dir);
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                int e = errno;
-                close(fd);
-                return dh_err_errno(err, e, "%s: opendir", dir);
-        }
-        int r = 0;
-        struct dirent *de;
-        while ((errno = 0, de = readdir(d))) {
-                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || !is_subdir(fd, de))
-                        continue;
-                if (++w->nodes > CG_TREE_NODES_MAX) {
-                        r = dh_err_set(err, DH_ELIMIT, "%s: more than %d cgroups below", dir,
-                                       CG_TREE_NODES_MAX);
-                        break;
-                }
-                char **v = realloc(out->v, (out->n + 1) * sizeof *v);
-                if (!v || !(v[out->n] = strdup(de->d_name))) {
-                        if (v)
-                                out->v = v;
-                        r = dh_err_set(err, ENOMEM, "%s: out of memory", dir);
-                        break;
-                }
-                out->v = v;
-                out->n++;
-        }
-        if (!r && errno)
-                r = dh_err_errno(err, errno, "%s: readdir", dir);
-        closedir(d);
+        size_t left = w->nodes < CG_TREE_NODES_MAX ? (size_t)(CG_TREE_NODES_MAX - w->nodes) : 0;
+        int r = dh_list_dir(fd, dir, dh_is_subdir, NULL, left, false, out, err);
+        close(fd);
+        if (r == -DH_ELIMIT)
+                return dh_err_prefix(err, "more than %d cgroups below", CG_TREE_NODES_MAX);
+        if (r == 0)
+                w->nodes += out->n;
         return r;
 }
 
@@ -89,14 +45,14 @@ static int walk_at(const char *dir, int depth, struct walk *w, struct dh_err **e
                                   CG_TREE_DEPTH_MAX);
         if (!w->post && (r = w->fn(dir, w->ud, err)) < 0)
                 return r;
-        struct names ns = { 0 };
+        struct dh_names ns = { 0 };
         r = list_children(dir, w, &ns, err);
         for (size_t i = 0; r >= 0 && i < ns.n; i++) {
                 char *sub = cg_join(dir, ns.v[i]);
                 r = sub ? walk_at(sub, depth + 1, w, err) : dh_err_errno(err, errno, "%s", dir);
                 free(sub);
         }
-        names_free(&ns);
+        dh_names_free(&ns);
         if (r >= 0 && w->post)
                 r = w->fn(dir, w->ud, err);
         return r;

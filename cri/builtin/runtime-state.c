@@ -1,7 +1,6 @@
 /* Reading the built-in runtime's state files: sandboxes and containers as
  * the shims last recorded them. A sandbox whose shim is gone is reported
  * NOTREADY. Lookups accept unique id prefixes, as crictl does. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include "cri/builtin/runtime-internal.h"
 #include "cri/json.h"
 #include "lib/cleanup.h"
+#include "lib/dirlist.h"
 #include "lib/fileio.h"
 
 #define STATE_FILE_MAX (8u << 20)
@@ -92,30 +92,40 @@ int rtb_read_container(struct rtb *b, const char *sid, const char *cid,
         return 0;
 }
 
-/* Lists the entries of dir whose names are ids (with an optional suffix),
- * calling fn for each; bounded. */
+struct id_filter {
+        const char *suffix;
+        size_t sl;
+};
+
+/* Entries named "<id><suffix>" with a well-formed id, nothing else. */
+static bool id_entry(int dirfd, const struct dirent *de, void *ud)
+{
+        (void)dirfd;
+        const struct id_filter *f = ud;
+        char id[RT_ID_LEN + 1];
+        size_t len = strlen(de->d_name);
+        if (len != RT_ID_LEN + f->sl || (f->sl && strcmp(de->d_name + RT_ID_LEN, f->suffix) != 0))
+                return false;
+        memcpy(id, de->d_name, RT_ID_LEN);
+        id[RT_ID_LEN] = '\0';
+        return rt_id_valid(id);
+}
+
+/* Calls fn for the id of every entry of dir named "<id><suffix>"; bounded. */
 int rtb_scan_ids(const char *dir, const char *suffix, int (*fn)(const char *id, void *ud),
                  void *ud, struct dh_err **err)
 {
-        DIR *d = opendir(dir);
-        if (!d)
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
                 return errno == ENOENT ? 0 : dh_err_errno(err, errno, "open %s", dir);
-        struct dirent *de;
-        int r = 0, n = 0;
-        size_t sl = suffix ? strlen(suffix) : 0;
-        while (r == 0 && (de = readdir(d)) && n < RTB_MAX_OBJECTS) {
-                char id[RT_ID_LEN + 1];
-                size_t len = strlen(de->d_name);
-                if (len != RT_ID_LEN + sl || (sl && strcmp(de->d_name + RT_ID_LEN, suffix) != 0))
-                        continue;
-                memcpy(id, de->d_name, RT_ID_LEN);
-                id[RT_ID_LEN] = '\0';
-                if (!rt_id_valid(id))
-                        continue;
-                n++;
-                r = fn(id, ud);
+        struct id_filter f = { suffix, suffix ? strlen(suffix) : 0 };
+        struct dh_names names = { 0 };
+        int r = dh_list_dir(fd, dir, id_entry, &f, RTB_MAX_OBJECTS, true, &names, err);
+        for (size_t i = 0; r == 0 && i < names.n; i++) {
+                names.v[i][RT_ID_LEN] = '\0';
+                r = fn(names.v[i], ud);
         }
-        closedir(d);
+        dh_names_free(&names);
         return r;
 }
 
