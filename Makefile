@@ -97,6 +97,24 @@ $(BUILD)/tests/fuzz-%: $(BUILD)/obj/tests/fuzz/fuzz-%.o $(BUILD)/obj/tests/fuzz/
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Benchmarks print figures for the speed and memory targets: each
+# bench/bench-*.c is a program, linked with the other bench/*.c (shared
+# helpers) and the core library like the unit tests. Run as root:
+#   make bench && build/bench/bench-runtime [-n N] [--pods P]
+BENCH_SRC := $(wildcard bench/bench-*.c)
+BENCH_COMMON := $(filter-out $(BENCH_SRC),$(wildcard bench/*.c))
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: bench
+bench: $(BINS) $(BENCH_BIN)
+
+$(BUILD)/bench/bench-%: $(BUILD)/obj/bench/bench-%.o $(BENCH_COMMON:%.c=$(BUILD)/obj/%.o) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+-include $(BENCH_SRC:%.c=$(BUILD)/obj/%.d) $(BENCH_COMMON:%.c=$(BUILD)/obj/%.d)
+
 unit: $(UNIT_BIN)
 
 test: $(BINS) $(UNIT_BIN) $(FUZZ_REPLAY)

@@ -175,6 +175,22 @@ int cg_enter(const struct cg_layout *l, const char *path, pid_t pid, struct dh_e
         return 0;
 }
 
+int cg_enter_self(const struct cg_layout *l, const char *path, struct dh_err **err)
+{
+        if (cg_path_check(path, err) < 0)
+                return -DH_EINVAL_INPUT;
+        const char *file = l->version == CG_V2 ? "cgroup.procs" : "tasks";
+        for (size_t i = 0; i < l->n_hier; i++) {
+                _cleanup_free_ char *dir = cg_join(l->hier[i].dir, path);
+                if (!dir)
+                        return dh_err_errno(err, errno, "cgroup %s", path);
+                int r = cg_write_hint(dir, file, "0", NULL, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 struct procs_ctx {
         pid_t *pids;
         size_t max, n;

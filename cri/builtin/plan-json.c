@@ -88,7 +88,7 @@ static const struct jd_field plan_fields[] = {
         F(rt_container_plan, create_cwd, &jd_plain_bool), F(rt_container_plan, user, &t_user),
         F(rt_container_plan, caps, &t_caps), F(rt_container_plan, no_new_privs, &jd_plain_bool),
         F(rt_container_plan, privileged, &jd_plain_bool), F(rt_container_plan, seccomp, &t_seccomp),
-        F(rt_container_plan, seccomp_profile, &jd_string),
+        F(rt_container_plan, seccomp_profile, &jd_string), F(rt_container_plan, seccomp_bpf, &jd_string),
         F(rt_container_plan, cgroup_path, &jd_string), F(rt_container_plan, resources, &t_res),
         F(rt_container_plan, oom_score_adj, &jd_plain_i32), F(rt_container_plan, log_path, &jd_string),
         F(rt_container_plan, tty, &jd_plain_bool), F(rt_container_plan, stdin, &jd_plain_bool),

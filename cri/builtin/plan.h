@@ -79,6 +79,11 @@ struct rt_container_plan {
         bool no_new_privs, privileged;
         enum rt_plan_seccomp_kind seccomp;
         char *seccomp_profile; /* Localhost: path of an OCI seccomp JSON profile */
+        /* The compiled filter, base64 raw BPF, attached by the runtime client
+         * after rt_plan_build (rt_security_attach_bpf): compiling costs
+         * milliseconds, so it is done once per profile in the long-lived
+         * agent, and the shim only loads it. NULL: the shim compiles. */
+        char *seccomp_bpf;
         char *cgroup_path;     /* relative to the hierarchy root */
         struct cg_resources resources;
         int32_t oom_score_adj;

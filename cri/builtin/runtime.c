@@ -11,6 +11,7 @@
 
 #include "cri/builtin/plan-json.h"
 #include "cri/builtin/runtime-internal.h"
+#include "cri/builtin/security.h"
 #include "cri/json.h"
 #include "lib/atomicfile.h"
 #include "lib/base64.h"
@@ -235,6 +236,8 @@ static int builtin_create_container(struct rt *rt, const char *sandbox_id,
                 r = rt_new_id(cid, err);
         if (r == 0)
                 r = plan_for(b, sid, cid, cfg, use, &sst, &plan, err);
+        if (r == 0)
+                r = rt_security_attach_bpf(&plan, err);
         if (r == 0) {
                 json_t *req = json_pack("{sssssoso}", "op", "create", "id", cid, "plan",
                                         rt_plan_to_json(&plan), "config", rt_container_config_to_json(cfg));

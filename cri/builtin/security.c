@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
@@ -16,9 +17,11 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lib/base64.h"
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
 
@@ -482,23 +485,140 @@ static int set_caps(const struct rt_plan_caps *c, int last, struct dh_err **err)
 
 /* ---- putting it together ---- */
 
+/* RuntimeDefault programs by capability set: every container with the same
+ * caps gets the same filter, so one compilation serves them all. A small
+ * process-wide memo; Localhost profiles are files that may change and are
+ * compiled each time, as containerd reads them each time. */
+#define BPF_CACHE_SLOTS 8
+static struct {
+        uint64_t caps;
+        struct sock_filter *bpf;
+        unsigned short len;
+} bpf_cache[BPF_CACHE_SLOTS];
+
+/* libseccomp 2.5 exports BPF only to an fd: through a memfd, then back. */
+static int export_bpf(scmp_filter_ctx ctx, struct rt_security_prep *prep, struct dh_err **err)
+{
+        _cleanup_close_ int fd = memfd_create("seccomp-bpf", MFD_CLOEXEC);
+        if (fd < 0)
+                return dh_err_errno(err, errno, "memfd_create");
+        int r = seccomp_export_bpf(ctx, fd);
+        if (r < 0)
+                return dh_err_errno(err, -r, "export the seccomp filter");
+        off_t size = lseek(fd, 0, SEEK_END);
+        if (size <= 0 || size % (off_t)sizeof(struct sock_filter) ||
+            size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS)
+                return dh_err_set(err, EINVAL, "seccomp filter of %lld bytes is not a valid program",
+                                  (long long)size);
+        prep->bpf = malloc((size_t)size);
+        if (!prep->bpf)
+                return dh_err_set(err, ENOMEM, "out of memory");
+        if (pread(fd, prep->bpf, (size_t)size, 0) != size) {
+                free(prep->bpf);
+                prep->bpf = NULL;
+                return dh_err_errno(err, errno ? errno : EIO, "read the seccomp filter back");
+        }
+        prep->len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
+        return 0;
+}
+
+static bool cache_get(uint64_t caps, struct rt_security_prep *prep)
+{
+        for (size_t i = 0; i < BPF_CACHE_SLOTS; i++) {
+                if (bpf_cache[i].bpf && bpf_cache[i].caps == caps) {
+                        size_t bytes = bpf_cache[i].len * sizeof(struct sock_filter);
+                        if (!(prep->bpf = malloc(bytes)))
+                                return false;
+                        memcpy(prep->bpf, bpf_cache[i].bpf, bytes);
+                        prep->len = bpf_cache[i].len;
+                        return true;
+                }
+        }
+        return false;
+}
+
+static void cache_put(uint64_t caps, const struct rt_security_prep *prep)
+{
+        size_t slot = 0;
+        while (slot < BPF_CACHE_SLOTS && bpf_cache[slot].bpf)
+                slot++;
+        size_t bytes = prep->len * sizeof(struct sock_filter);
+        struct sock_filter *copy = slot < BPF_CACHE_SLOTS ? malloc(bytes) : NULL;
+        if (!copy)
+                return; /* full or no memory: just not cached */
+        memcpy(copy, prep->bpf, bytes);
+        bpf_cache[slot].caps = caps;
+        bpf_cache[slot].bpf = copy;
+        bpf_cache[slot].len = prep->len;
+}
+
+/* A filter the client compiled: base64 of raw BPF, checked for shape. */
+static int prep_from_base64(const char *b64, struct rt_security_prep *prep, struct dh_err **err)
+{
+        unsigned char *raw = NULL;
+        size_t len = 0;
+        if (dh_base64_decode(b64, strlen(b64), &raw, &len, err) < 0)
+                return dh_err_prefix(err, "seccomp_bpf");
+        size_t n = len / sizeof(struct sock_filter);
+        if (len == 0 || len % sizeof(struct sock_filter) || n > BPF_MAXINSNS) {
+                free(raw);
+                return dh_err_set(err, EINVAL, "seccomp_bpf: %zu bytes is not a BPF program", len);
+        }
+        prep->bpf = (struct sock_filter *)raw;
+        prep->len = (unsigned short)n;
+        return 0;
+}
+
+int rt_security_attach_bpf(struct rt_container_plan *p, struct dh_err **err)
+{
+        struct rt_security_prep prep = { 0 };
+        free(p->seccomp_bpf);
+        p->seccomp_bpf = NULL;
+        int r = rt_security_prepare(p, &prep, err);
+        if (r == 0 && prep.bpf &&
+            !(p->seccomp_bpf = dh_base64_encode(prep.bpf, prep.len * sizeof(struct sock_filter))))
+                r = dh_err_set(err, ENOMEM, "out of memory");
+        rt_security_prep_release(&prep);
+        return r;
+}
+
 int rt_security_prepare(const struct rt_container_plan *p, struct rt_security_prep *prep,
                         struct dh_err **err)
 {
-        *prep = (struct rt_security_prep){ 0 };
+        *prep = (struct rt_security_prep){ .built = true };
+        if (p->seccomp == RT_PLAN_SECCOMP_UNCONFINED)
+                return 0;
+        if (p->seccomp_bpf) {
+                int r = prep_from_base64(p->seccomp_bpf, prep, err);
+                if (r < 0)
+                        *prep = (struct rt_security_prep){ 0 };
+                return r;
+        }
         /* containerd enables the capability-conditional syscalls from the
          * bounding set; the plan's bounding set is the container's caps. */
-        int r = rt_seccomp_build(p->seccomp, p->seccomp_profile, p->caps.bounding, &prep->seccomp, err);
+        uint64_t caps = p->caps.bounding;
+        if (p->seccomp == RT_PLAN_SECCOMP_RUNTIME_DEFAULT && cache_get(caps, prep))
+                return 0;
+        scmp_filter_ctx ctx = NULL;
+        int r = rt_seccomp_build(p->seccomp, p->seccomp_profile, caps, &ctx, err);
+        if (r == 0 && ctx)
+                r = export_bpf(ctx, prep, err);
+        if (ctx) {
+                seccomp_release(ctx);
+                /* Compiling grows the heap by about a megabyte, all freed
+                 * now; hand it back, or every shim keeps it resident. */
+                malloc_trim(0);
+        }
+        if (r == 0 && prep->bpf && p->seccomp == RT_PLAN_SECCOMP_RUNTIME_DEFAULT)
+                cache_put(caps, prep);
         if (r < 0)
-                return r;
-        prep->built = true;
-        return 0;
+                *prep = (struct rt_security_prep){ 0 };
+        return r;
 }
 
 void rt_security_prep_release(struct rt_security_prep *prep)
 {
-        if (prep->seccomp)
-                seccomp_release(prep->seccomp);
+        free(prep->bpf);
         *prep = (struct rt_security_prep){ 0 };
 }
 
@@ -507,10 +627,13 @@ static int load_filter(const struct rt_container_plan *p, struct rt_security_pre
 {
         if (!prep->built && rt_security_prepare(p, prep, err) < 0)
                 return -EINVAL;
-        if (!prep->seccomp)
+        if (!prep->bpf)
                 return 0;
-        int r = seccomp_load(prep->seccomp);
-        return r < 0 ? dh_err_errno(err, -r, "load the seccomp filter") : 0;
+        struct sock_fprog prog = { .len = prep->len, .filter = prep->bpf };
+        /* What seccomp_load does with our attributes (no NNP, no TSYNC). */
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+                return dh_err_errno(err, errno, "load the seccomp filter");
+        return 0;
 }
 
 int rt_security_apply_prepared(const struct rt_container_plan *p, struct rt_security_prep *prep_in,

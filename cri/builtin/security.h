@@ -16,6 +16,7 @@
  * visible difference is the execve permission check itself, which
  * therefore still sees CAP_DAC_OVERRIDE here, as under containerd. */
 #pragma once
+#include <linux/filter.h>
 #include <seccomp.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -65,12 +66,20 @@ int rt_seccomp_load(enum rt_plan_seccomp_kind kind, const char *profile_path, ui
 /* Whatever must be read from the host before pivot_root: the Localhost
  * profile lives on the host, so the shim builds the filter before it
  * pivots (or before it clones the child, which inherits the memory). */
+/* A prepared seccomp filter as raw BPF: compiling a profile with
+ * libseccomp costs milliseconds, loading the result costs microseconds, so
+ * the shim prepares before cloning (RuntimeDefault programs are cached per
+ * capability set) and the container's child only loads. */
 struct rt_security_prep {
-        scmp_filter_ctx seccomp; /* NULL: nothing to load */
+        struct sock_filter *bpf; /* NULL: nothing to load */
+        unsigned short len;      /* instructions */
         bool built;
 };
 int rt_security_prepare(const struct rt_container_plan *p, struct rt_security_prep *prep,
                         struct dh_err **err);
+/* Compiles the plan's filter (cached per profile in this process) and
+ * stores it in p->seccomp_bpf, for the shim to load as is. */
+int rt_security_attach_bpf(struct rt_container_plan *p, struct dh_err **err);
 void rt_security_prep_release(struct rt_security_prep *prep);
 
 /* Applies the plan's process security in runc's order: resolve the user,

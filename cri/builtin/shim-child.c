@@ -82,19 +82,19 @@ static _Noreturn void child_exec(const struct rt_container_plan *p, int ctl_fd)
         child_fail(ctl_fd, errno, "start", msg);
 }
 
-_Noreturn void shim_child_main(const struct rt_container_plan *p, int ctl_fd, int stdio[3])
+_Noreturn void shim_child_main(const struct rt_container_plan *p, const struct cg_layout *cg,
+                               struct rt_security_prep *prep, int ctl_fd, int stdio[3])
 {
         struct dh_err *e = NULL;
-        struct rt_security_prep prep = { 0 };
+        /* First, while /sys/fs/cgroup is still the host's: the child moves
+         * itself (see cg_enter_self for why not the shim). */
+        if (cg_enter_self(cg, p->cgroup_path, &e) < 0)
+                child_fail_err(ctl_fd, "cgroup", e);
         prctl(PR_SET_PDEATHSIG, SIGKILL); /* die with the shim before exec */
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         child_stdio(p, ctl_fd, stdio);
-        /* Seccomp filters and Localhost profiles are built from host files,
-         * so before pivot_root. */
-        if (rt_security_prepare(p, &prep, &e) < 0)
-                child_fail_err(ctl_fd, "security", e);
         if (rt_rootfs_setup(p, &e) < 0)
                 child_fail_err(ctl_fd, "rootfs", e);
         char c = 'R';
@@ -107,7 +107,7 @@ _Noreturn void shim_child_main(const struct rt_container_plan *p, int ctl_fd, in
         if (n != 1 || c != 'S')
                 _exit(127); /* removed before being started */
         prctl(PR_SET_PDEATHSIG, 0); /* a running container outlives its shim */
-        if (rt_security_apply_prepared(p, &prep, &e) < 0)
+        if (rt_security_apply_prepared(p, prep, &e) < 0)
                 child_fail_err(ctl_fd, "security", e);
         /* Keep only stdio and the control socket (moved to fd 3, still
          * close-on-exec) so no inherited fd reaches the container. */

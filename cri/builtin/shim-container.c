@@ -196,22 +196,40 @@ static void write_oom_score_adj(pid_t pid, int32_t adj)
 static int spawn_child(struct shim_container *c, struct child_io *io, struct dh_err **err)
 {
         unsigned long flags = CLONE_NEWNS | (c->plan.new_pid_ns ? CLONE_NEWPID : 0);
+        /* Seccomp is compiled here, in the shim (once per profile: cached),
+         * from host files, before the child pivots away from them. */
+        struct rt_security_prep prep = { 0 };
+        if (rt_security_prepare(&c->plan, &prep, err) < 0)
+                return dh_err_prefix(err, "seccomp");
         pid_t pid = shim_clone(flags);
-        if (pid < 0)
+        if (pid < 0) {
+                rt_security_prep_release(&prep);
                 return dh_err_errno(err, errno, "clone container process");
+        }
         if (pid == 0) {
                 close(io->ctl[0]);
-                shim_child_main(&c->plan, io->ctl[1], io->stdio);
+                shim_child_main(&c->plan, c->shim->cg, &prep, io->ctl[1], io->stdio);
         }
+        rt_security_prep_release(&prep);
         c->pid = pid;
         close(io->ctl[1]);
         io->ctl[1] = -1;
         c->ctl_fd = io->ctl[0];
         io->ctl[0] = -1;
-        int r = cg_enter(c->shim->cg, c->plan.cgroup_path, pid, err);
-        if (r == 0 && c->plan.oom_score_adj)
+        if (c->plan.oom_score_adj)
                 write_oom_score_adj(pid, c->plan.oom_score_adj);
-        return r < 0 ? r : child_answer(c->ctl_fd, false, err);
+        return child_answer(c->ctl_fd, false, err);
+}
+
+/* SIGKILLs everything of the container. With a PID namespace of its own,
+ * killing its init is enough: the kernel kills the rest of the namespace.
+ * Otherwise (shared or host PID namespace) the cgroup is swept too. */
+void shim_container_kill_all(struct shim_container *c)
+{
+        if (!c->plan.new_pid_ns)
+                cg_kill_all(c->shim->cg, c->plan.cgroup_path, SIGKILL, NULL);
+        if (c->pid > 0)
+                kill(c->pid, SIGKILL);
 }
 
 static void kill_child(struct shim_container *c)
@@ -403,7 +421,8 @@ bool shim_container_reaped(struct shim *s, pid_t pid, int status)
         c->kill_timer = NULL;
         /* In a shared or host PID namespace, processes the init left behind
          * would outlive it; the container is over, so they go too. */
-        cg_kill_all(s->cg, c->plan.cgroup_path, SIGKILL, NULL);
+        if (!c->plan.new_pid_ns)
+                cg_kill_all(s->cg, c->plan.cgroup_path, SIGKILL, NULL);
         shim_save_container(c, NULL);
         answer_stop_waiters(c);
         return true;
@@ -414,10 +433,8 @@ static void on_kill_timer(struct dh_loop *l, void *ud)
         (void)l;
         struct shim_container *c = ud;
         c->kill_timer = NULL;
-        if (c->pid > 0) {
-                cg_kill_all(c->shim->cg, c->plan.cgroup_path, SIGKILL, NULL);
-                kill(c->pid, SIGKILL);
-        }
+        if (c->pid > 0)
+                shim_container_kill_all(c);
 }
 
 int shim_container_stop(struct shim *s, const char *id, int64_t timeout_s, struct shim_conn *conn,
@@ -445,7 +462,7 @@ int shim_container_stop(struct shim *s, const char *id, int64_t timeout_s, struc
         if (timeout_s > 0 && !c->kill_timer)
                 c->kill_timer = dh_loop_timer(s->loop, (uint64_t)timeout_s * 1000, on_kill_timer, c, NULL);
         else if (timeout_s <= 0)
-                cg_kill_all(s->cg, c->plan.cgroup_path, SIGKILL, NULL);
+                shim_container_kill_all(c);
         return 1; /* the reply comes when it exits */
 }
 
@@ -481,9 +498,9 @@ int shim_container_remove(struct shim *s, const char *id, struct dh_err **err)
         if (!c)
                 return 0; /* CRI: removing a missing container succeeds */
         if (c->pid > 0) {
-                cg_kill_all(s->cg, c->plan.cgroup_path, SIGKILL, NULL);
-                kill(c->pid, SIGKILL);
-                shim_reap_until(s, c->pid);
+                pid_t pid = c->pid;
+                shim_container_kill_all(c);
+                shim_reap_until(s, pid);
         }
         int r = cg_remove(s->cg, c->plan.cgroup_path, err);
         int r2 = remove_files(s, c, r < 0 ? NULL : err);

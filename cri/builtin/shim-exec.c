@@ -263,7 +263,7 @@ static _Noreturn void exec_child(struct shim *s, struct exec_req *r, int mnt_fd,
                 exec_fail(errno, "tty", strerror(errno));
         /* The cgroup is joined through the host's /sys, before entering the
          * container's mount namespace where it is not writable. */
-        if (cg_enter(s->cg, c->plan.cgroup_path, getpid(), &e) < 0)
+        if (cg_enter_self(s->cg, c->plan.cgroup_path, &e) < 0)
                 exec_fail(e->code, "cgroup", e->msg);
         if (setns(mnt_fd, CLONE_NEWNS) < 0)
                 exec_fail(errno, "enter mount namespace", strerror(errno));

@@ -99,7 +99,24 @@ static int enter_namespaces(struct shim *s, struct dh_err **err)
         return (flags & CLONE_NEWNET) ? loopback_up(err) : 0;
 }
 
-/* PID 1 of a shared PID namespace: reaps orphans, does nothing else. */
+_Noreturn void shim_pause_main(void)
+{
+        sigset_t all;
+        sigfillset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        for (;;) {
+                int sig = 0;
+                sigwait(&all, &sig);
+                if (sig == SIGTERM || sig == SIGINT)
+                        _exit(0);
+                while (waitpid(-1, NULL, WNOHANG) > 0)
+                        ;
+        }
+}
+
+/* PID 1 of a shared PID namespace: reaps orphans, does nothing else. A
+ * fork of the shim, not an exec: a fresh static-pie start touches every
+ * relocated page (measured: 978 kB RSS exec'd, 389 kB forked). */
 static int start_pause(struct shim *s, struct dh_err **err)
 {
         pid_t pid = fork();
@@ -109,17 +126,7 @@ static int start_pause(struct shim *s, struct dh_err **err)
                 if (s->ready_fd >= 0)
                         close(s->ready_fd); /* the client waits for its EOF */
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
-                sigset_t all;
-                sigfillset(&all);
-                sigprocmask(SIG_SETMASK, &all, NULL);
-                for (;;) {
-                        int sig = 0;
-                        sigwait(&all, &sig);
-                        if (sig == SIGTERM || sig == SIGINT)
-                                _exit(0);
-                        while (waitpid(-1, NULL, WNOHANG) > 0)
-                                ;
-                }
+                shim_pause_main();
         }
         s->pause_pid = pid;
         return 0;

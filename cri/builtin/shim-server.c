@@ -75,9 +75,9 @@ static void stop_sandbox(struct shim *s)
         for (struct shim_container *c = s->containers; c; c = c->next) {
                 if (c->pid <= 0)
                         continue;
-                cg_kill_all(s->cg, c->plan.cgroup_path, SIGKILL, NULL);
-                kill(c->pid, SIGKILL);
-                shim_reap_until(s, c->pid);
+                pid_t pid = c->pid;
+                shim_container_kill_all(c);
+                shim_reap_until(s, pid);
         }
         s->status.state = RT_SANDBOX_NOTREADY;
         shim_save_sandbox(s, NULL);

@@ -16,6 +16,7 @@
 #include "cri/builtin/layout.h"
 #include "cri/builtin/plan.h"
 #include "cri/builtin/proto.h"
+#include "cri/builtin/security.h"
 #include "cri/cri.h"
 #include "lib/loop.h"
 
@@ -93,6 +94,7 @@ struct shim {
 };
 
 /* shim-sandbox.c: namespaces, files and mounts of the sandbox. */
+_Noreturn void shim_pause_main(void);
 int shim_sandbox_setup(struct shim *s, struct dh_err **err);
 int shim_sandbox_teardown(struct shim *s, struct dh_err **err);
 int shim_save_sandbox(struct shim *s, struct dh_err **err);
@@ -115,9 +117,13 @@ int shim_save_container(struct shim_container *c, struct dh_err **err);
 /* Called for every reaped child; returns true if it was a container. */
 bool shim_container_reaped(struct shim *s, pid_t pid, int status);
 void shim_container_free(struct shim_container *c);
+/* SIGKILLs the container's processes (see shim-container.c for how). */
+void shim_container_kill_all(struct shim_container *c);
 
 /* shim-child.c: the container's side of creation, in the cloned child. */
-_Noreturn void shim_child_main(const struct rt_container_plan *p, int ctl_fd, int stdio[3]);
+/* prep was made by the shim before cloning (seccomp is compiled once). */
+_Noreturn void shim_child_main(const struct rt_container_plan *p, const struct cg_layout *cg,
+                               struct rt_security_prep *prep, int ctl_fd, int stdio[3]);
 pid_t shim_clone(unsigned long flags);
 
 /* shim-exec.c: exec_sync and interactive exec. */
