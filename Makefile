@@ -43,7 +43,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/%)
 
-BINS := $(BUILD)/deckhand $(BUILD)/deckctl $(if $(wildcard cri/builtin/shim/main.c),$(BUILD)/deckhand-shim)
+BINS := $(BUILD)/deckhand $(BUILD)/deckctl $(BUILD)/deckhand-shim
 
 # The per-pod shim links only libc, jansson and libseccomp, statically, so
 # each pod costs under a megabyte of RSS (see cri/builtin/shim.h). ASan
@@ -125,7 +125,7 @@ deps:
 
 # libFuzzer builds for long fuzzing runs: make fuzz && build-fuzz/fuzz-manifest tests/fuzz/corpus/manifest
 FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
-	-fsanitize=fuzzer,address,undefined -DDH_VERSION='"$(VERSION)"'
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -DDH_VERSION='"$(VERSION)"'
 fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(CORE_SRC)
 	@mkdir -p build-fuzz
