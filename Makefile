@@ -43,7 +43,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/%)
 
-BINS := $(BUILD)/deckhand $(BUILD)/deckctl $(BUILD)/deckhand-shim
+BINS := $(BUILD)/deckhand $(BUILD)/deckctl $(BUILD)/deckhand-shim $(BUILD)/deckhand-pause
 
 # The per-pod shim links only libc, jansson and libseccomp, statically, so
 # each pod costs under a megabyte of RSS (see cri/builtin/shim.h). ASan
@@ -85,6 +85,13 @@ $(BUILD)/deckctl: $(BUILD)/obj/agent/ctl/main.o $(CORE_LIB)
 $(BUILD)/deckhand-shim: $(BUILD)/obj/cri/builtin/shim/main.o $(CORE_LIB)
 	@$(if $(Q),echo "  LINK    $@ (static)")
 	$(Q)$(CC) $(SHIM_LDFLAGS) -o $@ $^ -ljansson -lseccomp
+
+# PID 1 of shared PID namespaces: freestanding, a few pages per pod.
+$(BUILD)/deckhand-pause: cri/builtin/pause/pause.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LINK    $@ (freestanding)")
+	$(Q)$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -ffreestanding -fno-stack-protector -fno-pie -no-pie \
+		-nostdlib -static -Wl,--build-id=none -o $@ $<
 
 $(BUILD)/tests/test-%: $(BUILD)/obj/tests/unit/test-%.o $(BUILD)/obj/tests/unit/test.o $(CORE_LIB)
 	@mkdir -p $(dir $@)

@@ -244,6 +244,7 @@ ca=$(run_ctr "$sh_sid" shared a.json); cb=$(run_ctr "$sh_sid" shared b.json)
 check "shared PID namespace" test "$(readlink /proc/$(cpid "$ca")/ns/pid)" = "$(readlink /proc/$(cpid "$cb")/ns/pid)"
 run_capture out rc "$CTL" exec -s "$cb" ps
 check "each container sees the other's processes ($out)" contains "$out" "sleep 1000"
+check "PID 1 of the shared namespace is deckhand-pause" grep -qE '^ *1 .*deckhand-pause' <<<"$out"
 run_capture out rc "$CTL" exec -s "$cb" cat /proc/self/mountinfo
 check "without dns_config nothing is mounted over the image's resolv.conf" test -z "$(grep ' /etc/resolv.conf ' <<<"$out")"
 check "while /etc/hostname is the sandbox's" contains "$out" " /etc/hostname "
