@@ -175,6 +175,15 @@ int cg_enter(const struct cg_layout *l, const char *path, pid_t pid, struct dh_e
         return 0;
 }
 
+int cg_write_limit(const struct cg_layout *l, const char *path, enum cg_controller c, const char *what,
+                   const char *file, int64_t v, bool minus_one_is_max, struct dh_err **err)
+{
+        _cleanup_free_ char *dir = cg_ctl_dir(l, c, path);
+        if (!dir)
+                return cg_err_no_controller(path, what, c, err);
+        return v < 0 && minus_one_is_max ? cg_write(dir, file, "max", err) : cg_write_i64(dir, file, v, err);
+}
+
 int cg_enter_self(const struct cg_layout *l, const char *path, struct dh_err **err)
 {
         if (cg_path_check(path, err) < 0)

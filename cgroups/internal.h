@@ -70,6 +70,10 @@ int cg_write(const char *dir, const char *file, const char *value, struct dh_err
 int cg_write_hint(const char *dir, const char *file, const char *value, const char *ebusy_hint,
                   struct dh_err **err);
 int cg_write_i64(const char *dir, const char *file, int64_t v, struct dh_err **err);
+/* Writes one limit (what: "a memory limit") to `file` of controller c;
+ * with minus_one_is_max, -1 is written as "max" (v2, and v1's pids.max). */
+int cg_write_limit(const struct cg_layout *l, const char *path, enum cg_controller c, const char *what,
+                   const char *file, int64_t v, bool minus_one_is_max, struct dh_err **err);
 /* Reads <dir>/<file> (at most max bytes); returns -errno (e.g. -ENOENT). */
 int cg_read(const char *dir, const char *file, size_t max, char **out, struct dh_err **err);
 /* A file holding one non-negative number. */

@@ -99,23 +99,13 @@ static int v1_apply(const struct cg_layout *l, const char *path, const struct cg
 {
         if (apply_cpu(l, path, r, err) < 0)
                 return -EIO;
-        if (r->memory_limit) {
-                _cleanup_free_ char *dir = cg_ctl_dir(l, CG_MEMORY, path);
-                if (!dir)
-                        return cg_err_no_controller(path, "a memory limit", CG_MEMORY, err);
-                /* -1 is v1's "unlimited". */
-                if (cg_write_i64(dir, "memory.limit_in_bytes", r->memory_limit, err) < 0)
-                        return -EIO;
-        }
-        if (r->pids_limit) {
-                _cleanup_free_ char *dir = cg_ctl_dir(l, CG_PIDS, path);
-                if (!dir)
-                        return cg_err_no_controller(path, "a pids limit", CG_PIDS, err);
-                int rc = r->pids_limit < 0 ? cg_write(dir, "pids.max", "max", err)
-                                           : cg_write_i64(dir, "pids.max", r->pids_limit, err);
-                if (rc < 0)
-                        return rc;
-        }
+        /* -1 is memory.limit_in_bytes' own "unlimited"; pids.max says "max". */
+        if (r->memory_limit && cg_write_limit(l, path, CG_MEMORY, "a memory limit", "memory.limit_in_bytes",
+                                              r->memory_limit, false, err) < 0)
+                return -EIO;
+        if (r->pids_limit && cg_write_limit(l, path, CG_PIDS, "a pids limit", "pids.max", r->pids_limit,
+                                            true, err) < 0)
+                return -EIO;
         return 0;
 }
 

@@ -103,31 +103,18 @@ static int apply_cpu(const struct cg_layout *l, const char *path, const struct c
         return 0;
 }
 
-/* memory.max and pids.max both spell "unlimited" as "max". */
-static int write_max(const char *dir, const char *file, int64_t v, struct dh_err **err)
-{
-        return v < 0 ? cg_write(dir, file, "max", err) : cg_write_i64(dir, file, v, err);
-}
-
 static int v2_apply(const struct cg_layout *l, const char *path, const struct cg_resources *r,
                     struct dh_err **err)
 {
         if (apply_cpu(l, path, r, err) < 0)
                 return -EIO;
-        if (r->memory_limit) {
-                _cleanup_free_ char *dir = cg_ctl_dir(l, CG_MEMORY, path);
-                if (!dir)
-                        return cg_err_no_controller(path, "a memory limit", CG_MEMORY, err);
-                if (write_max(dir, "memory.max", r->memory_limit, err) < 0)
-                        return -EIO;
-        }
-        if (r->pids_limit) {
-                _cleanup_free_ char *dir = cg_ctl_dir(l, CG_PIDS, path);
-                if (!dir)
-                        return cg_err_no_controller(path, "a pids limit", CG_PIDS, err);
-                if (write_max(dir, "pids.max", r->pids_limit, err) < 0)
-                        return -EIO;
-        }
+        /* memory.max and pids.max both spell "unlimited" as "max". */
+        if (r->memory_limit && cg_write_limit(l, path, CG_MEMORY, "a memory limit", "memory.max",
+                                              r->memory_limit, true, err) < 0)
+                return -EIO;
+        if (r->pids_limit && cg_write_limit(l, path, CG_PIDS, "a pids limit", "pids.max", r->pids_limit,
+                                            true, err) < 0)
+                return -EIO;
         return 0;
 }
 
