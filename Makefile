@@ -33,7 +33,7 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 ALL_CFLAGS += -DDH_VERSION='"$(VERSION)"'
 
 # Layers, lowest first: agent -> probes -> pod -> cri -> cgroups -> lib.
-CORE_DIRS := lib cgroups cri cri/builtin pod probes agent agent/ctl
+CORE_DIRS := lib cgroups cri cri/builtin cri/image pod probes agent agent/ctl
 CORE_SRC := $(filter-out agent/main.c agent/ctl/main.c,$(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c)))
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 CORE_LIB := $(BUILD)/libdeckhand.a
