@@ -188,7 +188,11 @@ char *dh_ferr_format(const struct dh_ferr *f)
 {
         struct dh_buf b;
         dh_buf_init(&b, 8192);
-        dh_buf_printf(&b, NULL, "%s: %s", f->field, ferr_type_name(f->type));
+        /* An error about the whole document has no path to name. */
+        if (f->field && *f->field)
+                dh_buf_printf(&b, NULL, "%s: %s", f->field, ferr_type_name(f->type));
+        else
+                dh_buf_puts(&b, ferr_type_name(f->type), NULL);
         if (f->value)
                 dh_buf_printf(&b, NULL, ": %s", f->value);
         if (f->detail && *f->detail)
