@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,4 +55,18 @@ int dh_read_file(const char *path, size_t max, char **out, size_t *out_len,
                 return dh_err_set(err, DH_ELIMIT, "%s: file is %lld bytes, larger than the limit of %zu bytes",
                                   path, (long long)st.st_size, max);
         return dh_read_fd(fd, path, max, out, out_len, err);
+}
+
+char *dh_exe_sibling(const char *name)
+{
+        char exe[4096];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n <= 0)
+                return NULL;
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        char *p = NULL;
+        if (!slash || asprintf(&p, "%.*s/%s", (int)(slash - exe), exe, name) < 0)
+                return NULL;
+        return p;
 }

@@ -8,6 +8,9 @@
  * devices are refused so a bad path can't block us. */
 int dh_read_file(const char *path, size_t max, char **out, size_t *out_len,
                  struct dh_err **err);
+/* "<dir of the running executable>/<name>", for helper programs installed
+ * beside it; NULL if /proc/self/exe cannot be read or on OOM. */
+char *dh_exe_sibling(const char *name);
 /* Same for an already open fd (not closed); "name" is used in messages. */
 int dh_read_fd(int fd, const char *name, size_t max, char **out, size_t *out_len,
                struct dh_err **err);

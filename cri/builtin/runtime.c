@@ -16,6 +16,7 @@
 #include "lib/atomicfile.h"
 #include "lib/base64.h"
 #include "lib/cleanup.h"
+#include "lib/fileio.h"
 #include "lib/loop.h"
 
 #define RT_ROOTFS_PREFIX "rootfs:"
@@ -568,21 +569,6 @@ static const struct rt_ops builtin_ops = {
         .pod_sandbox_stats = builtin_pod_sandbox_stats,
 };
 
-/* deckhand-shim beside the running executable. */
-static char *default_shim_path(void)
-{
-        char exe[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        if (n <= 0)
-                return strdup("/usr/libexec/deckhand/deckhand-shim");
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        char *p = NULL;
-        if (asprintf(&p, "%.*s/deckhand-shim", slash ? (int)(slash - exe) : 1, slash ? exe : ".") < 0)
-                return NULL;
-        return p;
-}
-
 int rt_builtin_open(const struct rt_builtin_options *o, struct rt **out, struct dh_err **err)
 {
         struct rtb *b = calloc(1, sizeof *b);
@@ -591,7 +577,7 @@ int rt_builtin_open(const struct rt_builtin_options *o, struct rt **out, struct 
         b->rt.ops = &builtin_ops;
         b->layout.state_dir = strdup(o && o->state_dir ? o->state_dir : RT_DEFAULT_STATE_DIR);
         b->layout.root_dir = strdup(o && o->root_dir ? o->root_dir : RT_DEFAULT_ROOT_DIR);
-        b->layout.shim_path = o && o->shim_path ? strdup(o->shim_path) : default_shim_path();
+        b->layout.shim_path = o && o->shim_path ? strdup(o->shim_path) : dh_exe_sibling("deckhand-shim");
         int r = b->layout.state_dir && b->layout.root_dir && b->layout.shim_path
                         ? 0 : dh_err_set(err, ENOMEM, "out of memory");
         if (r == 0)

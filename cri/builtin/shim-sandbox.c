@@ -24,6 +24,7 @@
 #include "lib/atomicfile.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
+#include "lib/fileio.h"
 
 #define SHM_SIZE "65536k"
 
@@ -114,27 +115,12 @@ _Noreturn void shim_pause_main(void)
         }
 }
 
-/* deckhand-pause beside our own executable. */
-static char *pause_path(void)
-{
-        char exe[4096];
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        if (n <= 0)
-                return NULL;
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        char *p = NULL;
-        if (!slash || asprintf(&p, "%.*s/deckhand-pause", (int)(slash - exe), exe) < 0)
-                return NULL;
-        return p;
-}
-
 /* PID 1 of a shared PID namespace: reaps orphans, does nothing else. It
  * execs the freestanding deckhand-pause (12 kB RSS); where that is missing
  * it stays a fork of the shim (about 390 kB RSS, most of it shared). */
 static int start_pause(struct shim *s, struct dh_err **err)
 {
-        _cleanup_free_ char *path = pause_path();
+        _cleanup_free_ char *path = dh_exe_sibling("deckhand-pause");
         pid_t pid = fork();
         if (pid < 0)
                 return dh_err_errno(err, errno, "fork pause");

@@ -18,14 +18,12 @@ static const struct jd_field runtime_fields[] = {
 };
 static const struct jd_field rootfs_fields[] = { F(img_config, "diff_ids", diff_ids, &jd_strv), END };
 
-/* Decodes the nested object into the same struct (offsets are the
- * struct's own), so one free path serves everything. */
-static void decode_same(struct jd_ctx *c, json_t *v, void *dst, const struct jd_type *t)
-{
-        jd_decode_object(c, v, dst, t);
-}
-static const struct jd_type t_runtime = { .decode = decode_same, .fields = runtime_fields };
-static const struct jd_type t_rootfs = { .decode = decode_same, .fields = rootfs_fields };
+/* The nested objects decode into (and are freed from) the struct itself:
+ * their offsets are the struct's own. */
+static const struct jd_type t_runtime = { .decode = jd_decode_object, .free = jd_free_object,
+                                          .fields = runtime_fields };
+static const struct jd_type t_rootfs = { .decode = jd_decode_object, .free = jd_free_object,
+                                         .fields = rootfs_fields };
 
 /* The "config"/"rootfs" entries decode at offset 0: into the struct itself. */
 static const struct jd_field config_fields[] = {
@@ -33,17 +31,7 @@ static const struct jd_field config_fields[] = {
         F(img_config, "variant", variant, &jd_string),
         { "config", &t_runtime, 0 }, { "rootfs", &t_rootfs, 0 }, END,
 };
-/* Freeing walks the flat members once (the nested views own nothing extra). */
-static const struct jd_field free_fields[] = {
-        F(img_config, "architecture", architecture, &jd_string), F(img_config, "os", os, &jd_string),
-        F(img_config, "variant", variant, &jd_string), F(img_config, "User", user, &jd_string),
-        F(img_config, "WorkingDir", working_dir, &jd_string),
-        F(img_config, "StopSignal", stop_signal, &jd_string), F(img_config, "Env", env, &jd_strv),
-        F(img_config, "Entrypoint", entrypoint, &jd_strv), F(img_config, "Cmd", cmd, &jd_strv),
-        F(img_config, "Labels", labels, &jd_strmap), F(img_config, "diff_ids", diff_ids, &jd_strv), END,
-};
 static const struct jd_type t_config = JD_OBJECT(struct img_config, config_fields);
-static const struct jd_type t_free = JD_OBJECT(struct img_config, free_fields);
 
 int img_config_parse(const char *data, size_t len, struct img_config *out, struct dh_err **err)
 {
@@ -73,7 +61,7 @@ int img_config_parse(const char *data, size_t len, struct img_config *out, struc
 void img_config_free(struct img_config *c)
 {
         if (c)
-                jd_free_object(c, &t_free);
+                jd_free_object(c, &t_config);
 }
 
 void img_config_plan_context(const struct img_config *c, struct rt_plan_context *ctx)
