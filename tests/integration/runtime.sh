@@ -185,7 +185,8 @@ ctr_config long.json long '["sh","-c","while true; do echo tick; sleep 0.2; done
 lg=$(run_ctr "$sid" web long.json)
 lpid=$(cpid "$lg")
 "$CTL" exec "$lg" sleep 30 & cl=$!
-sleep 0.5
+exec_running() { local i; for i in $(seq 50); do pgrep -f "^sleep 30$" >/dev/null && return 0; sleep 0.1; done; return 1; }
+check "the exec'd process runs before its client is killed" exec_running
 kill -9 "$cl"; wait "$cl" 2>/dev/null
 check "a client killed mid-exec leaves the container running" test "$(field "$lg" state)" = CONTAINER_RUNNING
 check "with the same pid" test "$(cpid "$lg")" = "$lpid"
@@ -227,8 +228,8 @@ dc=$(run_ctr "$d_sid" doomed d.json)
 dpid=$(cpid "$dc")
 dshim=$("$CTL" inspectp "$d_sid" | sed -n 's/.*"shim_pid": \([0-9]*\).*/\1/p')
 kill -9 "$dshim"
-sleep 0.2
-check "a sandbox whose shim died is NOTREADY" contains "$("$CTL" inspectp "$d_sid")" SANDBOX_NOTREADY
+notready() { local i; for i in $(seq 50); do contains "$("$CTL" inspectp "$1")" SANDBOX_NOTREADY && return 0; sleep 0.1; done; return 1; }
+check "a sandbox whose shim died is NOTREADY" notready "$d_sid"
 "$CTL" rmp "$d_sid" >/dev/null
 check "its container process was killed" gone "$dpid"
 check "its mounts are gone" test -z "$(grep "$d_sid" /proc/self/mountinfo)"

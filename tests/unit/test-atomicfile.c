@@ -12,26 +12,6 @@
 #include "lib/fileio.h"
 #include "test.h"
 
-static char *make_tmpdir(void)
-{
-        char tmpl[] = "/tmp/dh-test-atomic-XXXXXX";
-        if (!mkdtemp(tmpl))
-                return NULL;
-        return strdup(tmpl);
-}
-
-static void cleanup_tmpdir(char *dir)
-{
-        if (!dir)
-                return;
-        struct dh_err *e = NULL;
-        if (dh_rm_rf_at(AT_FDCWD, dir, &e) < 0) {
-                fprintf(stderr, "  cleanup %s: %s\n", dir, e->msg);
-                dh_err_free(e);
-        }
-        free(dir);
-}
-
 static char *path_join(const char *a, const char *b)
 {
         char *p = NULL;
@@ -73,7 +53,7 @@ static char *slurp(const char *path)
 
 TEST(write_atomic_content_and_exact_mode)
 {
-        char *dir = make_tmpdir();
+        char *dir = test_mkdtemp("atomic");
         CHECK(dir != NULL);
         _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         struct dh_err *e = NULL;
@@ -96,12 +76,12 @@ TEST(write_atomic_content_and_exact_mode)
         CHECK_INT(count_entries(dir), 1); /* no temp file left behind */
         CHECK(e == NULL);
         dh_err_free(e);
-        cleanup_tmpdir(dir);
+        test_rmtree(dir);
 }
 
 TEST(write_atomic_empty_and_large)
 {
-        char *dir = make_tmpdir();
+        char *dir = test_mkdtemp("atomic");
         _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         struct dh_err *e = NULL;
         CHECK_INT(dh_write_file_atomic(dfd, "empty", "", 0, 0600, &e), 0);
@@ -120,13 +100,13 @@ TEST(write_atomic_empty_and_large)
         free(big);
         CHECK_INT(count_entries(dir), 2);
         dh_err_free(e);
-        cleanup_tmpdir(dir);
+        test_rmtree(dir);
 }
 
 TEST(write_atomic_replaces_symlink_without_following)
 {
-        char *dir = make_tmpdir();
-        char *outside = make_tmpdir();
+        char *dir = test_mkdtemp("atomic");
+        char *outside = test_mkdtemp("atomic");
         _cleanup_free_ char *victim = path_join(outside, "victim");
         write_plain(victim, "precious");
         _cleanup_free_ char *link = path_join(dir, "target");
@@ -141,13 +121,13 @@ TEST(write_atomic_replaces_symlink_without_following)
         CHECK_STR(a, "new");
         CHECK_STR(b, "precious");
         dh_err_free(e);
-        cleanup_tmpdir(dir);
-        cleanup_tmpdir(outside);
+        test_rmtree(dir);
+        test_rmtree(outside);
 }
 
 TEST(write_atomic_failure_cleans_up_and_names_file)
 {
-        char *dir = make_tmpdir();
+        char *dir = test_mkdtemp("atomic");
         _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         /* A non-empty directory at the target makes the rename fail. */
         CHECK_INT(mkdirat(dfd, "busy", 0755), 0);
@@ -169,12 +149,12 @@ TEST(write_atomic_failure_cleans_up_and_names_file)
         if (e)
                 CHECK_CONTAINS(e->msg, "nodir/file: open directory");
         dh_err_free(e);
-        cleanup_tmpdir(dir);
+        test_rmtree(dir);
 }
 
 TEST(mkdir_p_creates_parents)
 {
-        char *dir = make_tmpdir();
+        char *dir = test_mkdtemp("atomic");
         _cleanup_free_ char *deep = path_join(dir, "a/b//c/");
         struct dh_err *e = NULL;
         CHECK_INT(dh_mkdir_p(deep, 0755, &e), 0);
@@ -193,12 +173,12 @@ TEST(mkdir_p_creates_parents)
         dh_err_clear(&e);
         CHECK(dh_mkdir_p("", 0755, &e) < 0);
         dh_err_free(e);
-        cleanup_tmpdir(dir);
+        test_rmtree(dir);
 }
 
 TEST(rm_rf_nested_and_missing)
 {
-        char *dir = make_tmpdir();
+        char *dir = test_mkdtemp("atomic");
         _cleanup_free_ char *deep = path_join(dir, "t/a/b/c");
         struct dh_err *e = NULL;
         CHECK_INT(dh_mkdir_p(deep, 0755, &e), 0);
@@ -216,13 +196,13 @@ TEST(rm_rf_nested_and_missing)
         dh_err_clear(&e);
         CHECK(dh_rm_rf_at(dfd, "x/.", &e) < 0);
         dh_err_free(e);
-        cleanup_tmpdir(dir);
+        test_rmtree(dir);
 }
 
 TEST(rm_rf_does_not_follow_symlinks)
 {
-        char *dir = make_tmpdir();
-        char *outside = make_tmpdir();
+        char *dir = test_mkdtemp("atomic");
+        char *outside = test_mkdtemp("atomic");
         _cleanup_free_ char *odir = path_join(outside, "keep");
         _cleanup_free_ char *ofile = path_join(outside, "keep/file");
         _cleanup_free_ char *ofile2 = path_join(outside, "file2");
@@ -251,13 +231,13 @@ TEST(rm_rf_does_not_follow_symlinks)
         CHECK_STR(a, "keep me");
         CHECK_STR(b, "keep me too");
         dh_err_free(e);
-        cleanup_tmpdir(dir);
-        cleanup_tmpdir(outside);
+        test_rmtree(dir);
+        test_rmtree(outside);
 }
 
 TEST(rm_rf_depth_is_bounded)
 {
-        char *dir = make_tmpdir();
+        char *dir = test_mkdtemp("atomic");
         int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         for (int i = 0; i < DH_RM_RF_MAX_DEPTH + 10 && fd >= 0; i++) {
                 CHECK_INT(mkdirat(fd, "d", 0755), 0);
@@ -291,7 +271,7 @@ TEST(rm_rf_depth_is_bounded)
                         rel[len] = '\0';
                 }
         }
-        cleanup_tmpdir(dir);
+        test_rmtree(dir);
 }
 
 /* Mounts a tmpfs (or, with bind set, a bind mount of a directory on the
@@ -302,7 +282,7 @@ static void check_mount_refused(bool bind)
                 fprintf(stderr, "  SKIP: mount test needs root (euid %u)\n", geteuid());
                 return;
         }
-        char *dir = make_tmpdir();
+        char *dir = test_mkdtemp("atomic");
         struct dh_err *e = NULL;
         _cleanup_free_ char *mnt = path_join(dir, "t/a/mnt");
         _cleanup_free_ char *src = path_join(dir, "src");
@@ -314,7 +294,7 @@ static void check_mount_refused(bool bind)
                      : mount("dh-test", mnt, "tmpfs", 0, "size=1m");
         if (r < 0) {
                 fprintf(stderr, "  SKIP: mount %s: %s\n", mnt, strerror(errno));
-                cleanup_tmpdir(dir);
+                test_rmtree(dir);
                 test_failures_in_case++; /* root but no mount: unexpected */
                 return;
         }
@@ -338,7 +318,7 @@ static void check_mount_refused(bool bind)
                 CHECK_STR(s, "on the mount");
         }
         dh_err_free(e);
-        cleanup_tmpdir(dir);
+        test_rmtree(dir);
 }
 
 TEST(rm_rf_refuses_to_cross_tmpfs_mount)

@@ -18,27 +18,6 @@
 #define EMPTY "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define OTHER "sha256:0000000000000000000000000000000000000000000000000000000000000000"
 
-static char *make_tmpdir(void)
-{
-        char tmpl[] = "/tmp/dh-test-imagestore-XXXXXX";
-        if (!mkdtemp(tmpl))
-                return NULL;
-        return strdup(tmpl);
-}
-
-static void cleanup_tmpdir(char *dir)
-{
-        if (!dir)
-                return;
-        struct dh_err *e = NULL;
-        /* Blobs are 0444 but live in writable directories, so rm works. */
-        if (dh_rm_rf_at(AT_FDCWD, dir, &e) < 0) {
-                fprintf(stderr, "  cleanup %s: %s\n", dir, e->msg);
-                dh_err_free(e);
-        }
-        free(dir);
-}
-
 static int count_entries(const char *root, const char *sub)
 {
         char *path = NULL;
@@ -87,7 +66,7 @@ static int put(struct img_store *s, const char *digest, int64_t size, int64_t ma
 
 TEST(commit_with_correct_digest)
 {
-        char *root = make_tmpdir();
+        char *root = test_mkdtemp("imagestore");
         struct img_store *s = open_store(root);
         _cleanup_err_ struct dh_err *e = NULL;
         _cleanup_free_ char *d = NULL, *data = NULL;
@@ -106,12 +85,12 @@ TEST(commit_with_correct_digest)
         free(path);
         CHECK_INT(count_entries(root, "ingest"), 0);
         img_store_close(s);
-        cleanup_tmpdir(root);
+        test_rmtree(root);
 }
 
 TEST(wrong_digest_keeps_nothing)
 {
-        char *root = make_tmpdir();
+        char *root = test_mkdtemp("imagestore");
         struct img_store *s = open_store(root);
         _cleanup_err_ struct dh_err *e = NULL;
         char *d = NULL;
@@ -125,12 +104,12 @@ TEST(wrong_digest_keeps_nothing)
         CHECK_INT(count_entries(root, "blobs/sha256"), 0);
         CHECK_INT(count_entries(root, "ingest"), 0);
         img_store_close(s);
-        cleanup_tmpdir(root);
+        test_rmtree(root);
 }
 
 TEST(size_limits)
 {
-        char *root = make_tmpdir();
+        char *root = test_mkdtemp("imagestore");
         struct img_store *s = open_store(root);
         struct dh_err *e = NULL;
         char *d = NULL;
@@ -158,12 +137,12 @@ TEST(size_limits)
         CHECK_INT(count_entries(root, "blobs/sha256"), 0);
         CHECK_INT(count_entries(root, "ingest"), 0);
         img_store_close(s);
-        cleanup_tmpdir(root);
+        test_rmtree(root);
 }
 
 TEST(unknown_digest_is_computed)
 {
-        char *root = make_tmpdir();
+        char *root = test_mkdtemp("imagestore");
         struct img_store *s = open_store(root);
         _cleanup_err_ struct dh_err *e = NULL;
         _cleanup_free_ char *d = NULL, *d2 = NULL;
@@ -173,12 +152,12 @@ TEST(unknown_digest_is_computed)
         CHECK_STR(d2, EMPTY);
         CHECK(img_store_has(s, EMPTY));
         img_store_close(s);
-        cleanup_tmpdir(root);
+        test_rmtree(root);
 }
 
 TEST(has_delete_list)
 {
-        char *root = make_tmpdir();
+        char *root = test_mkdtemp("imagestore");
         struct img_store *s = open_store(root);
         struct dh_err *e = NULL;
         char *d = NULL;
@@ -207,7 +186,7 @@ TEST(has_delete_list)
                 CHECK_STR(v[0], EMPTY);
         img_digests_free(v, n);
         img_store_close(s);
-        cleanup_tmpdir(root);
+        test_rmtree(root);
 }
 
 TEST(invalid_digests_refused)
@@ -224,7 +203,7 @@ TEST(invalid_digests_refused)
                 "sha256:",
                 "sha256:b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcd/9",
         };
-        char *root = make_tmpdir();
+        char *root = test_mkdtemp("imagestore");
         struct img_store *s = open_store(root);
         CHECK(img_digest_valid(HELLO));
         CHECK(!img_digest_valid(NULL));
@@ -243,12 +222,12 @@ TEST(invalid_digests_refused)
                 dh_err_clear(&e);
         }
         img_store_close(s);
-        cleanup_tmpdir(root);
+        test_rmtree(root);
 }
 
 TEST(stale_ingest_removed_on_open)
 {
-        char *root = make_tmpdir();
+        char *root = test_mkdtemp("imagestore");
         struct img_store *s = open_store(root);
         _cleanup_err_ struct dh_err *e = NULL;
         /* A writer that is live must survive another open's cleanup. */
@@ -273,12 +252,12 @@ TEST(stale_ingest_removed_on_open)
         CHECK_STR(d, HELLO);
         CHECK_INT(count_entries(root, "ingest"), 0);
         img_store_close(s);
-        cleanup_tmpdir(root);
+        test_rmtree(root);
 }
 
 TEST(concurrent_writers_same_blob)
 {
-        char *root = make_tmpdir();
+        char *root = test_mkdtemp("imagestore");
         struct img_store *s = open_store(root);
         _cleanup_err_ struct dh_err *e = NULL;
         struct img_writer *a = NULL, *b = NULL;
@@ -295,14 +274,14 @@ TEST(concurrent_writers_same_blob)
         CHECK_INT(count_entries(root, "blobs/sha256"), 1);
         CHECK_INT(count_entries(root, "ingest"), 0);
         img_store_close(s);
-        cleanup_tmpdir(root);
+        test_rmtree(root);
 }
 
 /* The same in separate processes, each with its own store handle, racing
  * to commit; both must report success and one blob must remain. */
 TEST(concurrent_processes_same_blob)
 {
-        char *root = make_tmpdir();
+        char *root = test_mkdtemp("imagestore");
         pid_t pids[4];
         for (size_t i = 0; i < DH_ARRAY_SIZE(pids); i++) {
                 pids[i] = fork();
@@ -326,12 +305,12 @@ TEST(concurrent_processes_same_blob)
         }
         CHECK_INT(count_entries(root, "blobs/sha256"), 1);
         CHECK_INT(count_entries(root, "ingest"), 0);
-        cleanup_tmpdir(root);
+        test_rmtree(root);
 }
 
 TEST(open_blob_refuses_symlink_and_abort_cleans)
 {
-        char *root = make_tmpdir();
+        char *root = test_mkdtemp("imagestore");
         struct img_store *s = open_store(root);
         struct dh_err *e = NULL;
         char *path = NULL;
@@ -357,7 +336,7 @@ TEST(open_blob_refuses_symlink_and_abort_cleans)
         img_writer_abort(w);
         CHECK_INT(count_entries(root, "ingest"), 0);
         img_store_close(s);
-        cleanup_tmpdir(root);
+        test_rmtree(root);
 }
 
 TEST_MAIN()

@@ -1,6 +1,10 @@
 /* Runner for the unit-test harness in test.h. */
 #include "test.h"
 
+#include <fcntl.h>
+
+#include "lib/atomicfile.h"
+
 #define TEST_MAX 512
 
 static struct test_case tests[TEST_MAX];
@@ -44,4 +48,23 @@ int test_run_all(const char *prog)
         }
         printf("%s: %d passed, %d failed\n", base, passed, failed);
         return failed ? 1 : 0;
+}
+
+char *test_mkdtemp(const char *tag)
+{
+        char tmpl[256];
+        snprintf(tmpl, sizeof tmpl, "/tmp/dh-test-%s-XXXXXX", tag);
+        return mkdtemp(tmpl) ? strdup(tmpl) : NULL;
+}
+
+void test_rmtree(char *dir)
+{
+        if (!dir)
+                return;
+        struct dh_err *e = NULL;
+        if (dh_rm_rf_at(AT_FDCWD, dir, &e) < 0) {
+                fprintf(stderr, "  cleanup %s: %s\n", dir, e->msg);
+                dh_err_free(e);
+        }
+        free(dir);
 }

@@ -16,6 +16,10 @@ struct test_case {
 extern int test_failures_in_case;
 void test_register(const char *name, void (*fn)(void));
 int test_run_all(const char *prog);
+/* A fresh directory "/tmp/dh-test-<tag>-XXXXXX" (caller frees), and its
+ * removal (never following symlinks; frees dir). */
+char *test_mkdtemp(const char *tag);
+void test_rmtree(char *dir);
 /* Path under tests/data (TEST_DATA_DIR is set by the Makefile). */
 const char *test_data(const char *rel);
 
