@@ -6,6 +6,8 @@ PKGS=(
         gcc make pkg-config
         libcurl4-openssl-dev libjansson-dev libyaml-dev libssl-dev libseccomp-dev
         libprotobuf-c-dev
+        zlib1g-dev libzstd-dev     # gzip and zstd image layers
+        docker-registry apache2-utils skopeo umoci   # image tests: a real registry, htpasswd; bench baseline
         clang libclang-rt-14-dev   # libFuzzer builds (make fuzz)
         busybox-static             # rootfs content for runtime tests and examples
         iproute2 util-linux bsdutils procps   # bsdutils: script(1) gives tests a pty
