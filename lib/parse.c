@@ -155,7 +155,7 @@ const char *dh_format_duration_ns(int64_t ns, char *buf, size_t size)
         /* The magnitude as unsigned, so INT64_MIN needs no special case. */
         uint64_t u = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
         const char *sign = ns < 0 ? "-" : "";
-        char tmp[DH_DURATION_STR_MAX];
+        char tmp[96]; /* generous, so the compiler can prove no truncation */
         if (u == 0) {
                 snprintf(buf, size, "0s");
                 return buf;
@@ -168,7 +168,7 @@ const char *dh_format_duration_ns(int64_t ns, char *buf, size_t size)
                 put_decimal(tmp, sizeof tmp, u / 1000000u, u % 1000000u, 6, "ms");
         else {
                 uint64_t secs = u / 1000000000u, h = secs / 3600, m = secs / 60 % 60;
-                char hm[48] = "", s[32];
+                char hm[48] = "", s[40];
                 if (h)
                         snprintf(hm, sizeof hm, "%" PRIu64 "h%" PRIu64 "m", h, m);
                 else if (m)
