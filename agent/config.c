@@ -755,25 +755,7 @@ const char *agent_label_value_problem(const char *value)
 
 const char *agent_format_duration(int64_t ms, char *buf, size_t size)
 {
-        if (ms == 0 || ms < 0) {
-                snprintf(buf, size, ms ? "%" PRId64 "ms" : "0s", ms);
-                return buf;
-        }
-        if (ms < 1000) {
-                snprintf(buf, size, "%" PRId64 "ms", ms);
-                return buf;
-        }
-        int64_t h = ms / 3600000, m = ms / 60000 % 60, s = ms / 1000 % 60, frac = ms % 1000;
-        char hm[48] = "", fs[8] = "";
-        if (h)
-                snprintf(hm, sizeof hm, "%" PRId64 "h%" PRId64 "m", h, m);
-        else if (m)
-                snprintf(hm, sizeof hm, "%" PRId64 "m", m);
-        if (frac) {
-                snprintf(fs, sizeof fs, ".%03" PRId64, frac);
-                for (size_t n = strlen(fs); n > 1 && fs[n - 1] == '0'; n--)
-                        fs[n - 1] = '\0';
-        }
-        snprintf(buf, size, "%s%" PRId64 "%ss", hm, s, fs);
-        return buf;
+        if (ms > INT64_MAX / 1000000 || ms < INT64_MIN / 1000000)
+                ms = ms < 0 ? INT64_MIN / 1000000 : INT64_MAX / 1000000;
+        return dh_format_duration_ns(ms * 1000000, buf, size);
 }

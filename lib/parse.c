@@ -3,6 +3,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,4 +135,47 @@ int dh_parse_duration_ms(const char *s, int64_t *out_ms, const char *what,
         }
         *out_ms = total_ns / 1000000;
         return 0;
+}
+
+/* "<whole>[.<frac without trailing zeros>]<unit>": frac has digits places. */
+static void put_decimal(char *buf, size_t size, uint64_t whole, uint64_t frac, int digits,
+                        const char *unit)
+{
+        char f[16] = "";
+        if (frac) {
+                snprintf(f, sizeof f, ".%0*" PRIu64, digits, frac);
+                for (size_t n = strlen(f); f[n - 1] == '0'; n--)
+                        f[n - 1] = '\0';
+        }
+        snprintf(buf, size, "%" PRIu64 "%s%s", whole, f, unit);
+}
+
+const char *dh_format_duration_ns(int64_t ns, char *buf, size_t size)
+{
+        /* The magnitude as unsigned, so INT64_MIN needs no special case. */
+        uint64_t u = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
+        const char *sign = ns < 0 ? "-" : "";
+        char tmp[96]; /* generous, so the compiler can prove no truncation */
+        if (u == 0) {
+                snprintf(buf, size, "0s");
+                return buf;
+        }
+        if (u < 1000u)
+                put_decimal(tmp, sizeof tmp, u, 0, 0, "ns");
+        else if (u < 1000000u)
+                put_decimal(tmp, sizeof tmp, u / 1000u, u % 1000u, 3, "\u00b5s");
+        else if (u < 1000000000u)
+                put_decimal(tmp, sizeof tmp, u / 1000000u, u % 1000000u, 6, "ms");
+        else {
+                uint64_t secs = u / 1000000000u, h = secs / 3600, m = secs / 60 % 60;
+                char hm[48] = "", s[40];
+                if (h)
+                        snprintf(hm, sizeof hm, "%" PRIu64 "h%" PRIu64 "m", h, m);
+                else if (m)
+                        snprintf(hm, sizeof hm, "%" PRIu64 "m", m);
+                put_decimal(s, sizeof s, secs % 60, u % 1000000000u, 9, "s");
+                snprintf(tmp, sizeof tmp, "%s%s", hm, s);
+        }
+        snprintf(buf, size, "%s%s", sign, tmp);
+        return buf;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cri/image/ref.h"
 #include "pod/pod.h"
 
 static void default_str(char **s, const char *v)
@@ -26,17 +27,18 @@ static void default_nonzero(struct dh_opt_i64 *o, int64_t v)
                 *o = (struct dh_opt_i64){ .v = v, .set = true };
 }
 
-/* The tag as parsers.ParseImageName sees it: "latest" when the reference
- * has neither tag nor digest, "" for a digest-only reference. */
-static bool image_tag_is_latest(const char *image)
+/* SetDefaults_Container: Always when parsers.ParseImageName sees the tag
+ * "latest" (given, or implied by neither tag nor digest), IfNotPresent
+ * otherwise, including for a reference that does not parse (its tag is
+ * then ""). */
+const char *pod_default_image_pull_policy(const char *image)
 {
-        if (!image || !*image)
-                return false;
-        if (strchr(image, '@'))
-                return false; /* a digest pins it; a tag beside it is ignored by policy */
-        const char *slash = strrchr(image, '/');
-        const char *colon = strrchr(slash ? slash : image, ':');
-        return !colon || strcmp(colon + 1, "latest") == 0;
+        struct img_ref r;
+        if (!image || img_ref_parse_bare(image, &r, NULL) < 0)
+                return "IfNotPresent";
+        bool latest = r.tag && strcmp(r.tag, "latest") == 0;
+        img_ref_free(&r);
+        return latest ? "Always" : "IfNotPresent";
 }
 
 static void default_http_get(struct pod_http_get *h)
@@ -107,7 +109,7 @@ static void default_container(struct pod_container *c, bool pod_level, bool host
 {
         if (!c->imagePullPolicy || !*c->imagePullPolicy)
                 default_str(&c->imagePullPolicy,
-                            image_tag_is_latest(c->image) ? "Always" : "IfNotPresent");
+                            pod_default_image_pull_policy(c->image));
         default_str(&c->terminationMessagePath, "/dev/termination-log");
         default_str(&c->terminationMessagePolicy, "File");
         for (size_t i = 0; i < c->ports.n; i++) {
@@ -165,7 +167,7 @@ static void default_volume(struct pod_volume *v)
         default_downward(v->downwardAPI);
         if (v->image && (!v->image->pullPolicy || !*v->image->pullPolicy))
                 default_str(&v->image->pullPolicy,
-                            image_tag_is_latest(v->image->reference) ? "Always" : "IfNotPresent");
+                            pod_default_image_pull_policy(v->image->reference));
         if (!v->projected)
                 return;
         default_i64(&v->projected->defaultMode, 0644);

@@ -41,6 +41,10 @@ void pod_set_free(struct pod_set *s);
 
 /* Applies the API server's defaults (SetObjectDefaults_Pod and friends). */
 void pod_set_defaults(struct pod *p);
+/* The imagePullPolicy the API server gives a container (or image volume)
+ * that has none: "Always" for a ":latest" or untagged image, else
+ * "IfNotPresent". A static string. */
+const char *pod_default_image_pull_policy(const char *image);
 
 enum pod_qos { POD_QOS_BEST_EFFORT, POD_QOS_BURSTABLE, POD_QOS_GUARANTEED };
 enum pod_qos pod_qos_class(const struct pod *p);

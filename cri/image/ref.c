@@ -287,8 +287,11 @@ static char *quote(const char *s)
         return q;
 }
 
+/* Upstream's message, then the quoted input unless input is NULL. */
 static int fail(struct dh_err **err, const char *input, const char *msg)
 {
+        if (!input)
+                return dh_err_set(err, EINVAL, "%s", msg);
         _cleanup_free_ char *q = quote(input);
         return dh_err_set(err, EINVAL, "%s: %s", msg, q ? q : "\"?\"");
 }
@@ -381,24 +384,26 @@ static int parse_full(const char *full, const char *input, struct parts *p,
 
 /* ParseNormalizedNamed's checks before it calls Parse. */
 static int check_familiar(const char *s, const char *full, size_t rem_off,
-                          struct dh_err **err)
+                          const char *shown, struct dh_err **err)
 {
         size_t n = strlen(s), i = 0;
         while (i < n && (is_digit(s[i]) || (s[i] >= 'a' && s[i] <= 'f')))
                 i++;
         if (n == 64 && i == n) {
-                _cleanup_free_ char *q = quote(s);
-                return dh_err_set(err, EINVAL,
-                                  "invalid repository name (%s), cannot specify 64-byte hexadecimal strings: %s",
-                                  s, q ? q : "\"?\"");
+                _cleanup_free_ char *m = NULL;
+                if (asprintf(&m, "invalid repository name (%s), cannot specify 64-byte "
+                                 "hexadecimal strings", s) < 0)
+                        return dh_err_set(err, ENOMEM, "out of memory");
+                return fail(err, shown, m);
         }
         const char *remote = full + rem_off, *colon = strchr(remote, ':');
         size_t rlen = colon ? (size_t)(colon - remote) : strlen(remote);
         if (has_upper(remote, rlen) || !utf8_valid((const unsigned char *)remote, rlen)) {
-                _cleanup_free_ char *q = quote(s), *r = strndup(remote, rlen);
-                return dh_err_set(err, EINVAL,
-                                  E_FORMAT ": repository name (%s) must be lowercase: %s",
-                                  r ? r : "?", q ? q : "\"?\"");
+                _cleanup_free_ char *m = NULL;
+                if (asprintf(&m, E_FORMAT ": repository name (%.*s) must be lowercase",
+                             (int)rlen, remote) < 0)
+                        return dh_err_set(err, ENOMEM, "out of memory");
+                return fail(err, shown, m);
         }
         return 0;
 }
@@ -436,7 +441,10 @@ static int fill(const struct parts *p, struct img_ref *out, struct dh_err **err)
         return 0;
 }
 
-int img_ref_parse(const char *s, struct img_ref *out, struct dh_err **err)
+/* shown: the input as error messages quote it, or NULL for upstream's
+ * bare messages. */
+static int parse_ref(const char *s, const char *shown, struct img_ref *out,
+                     struct dh_err **err)
 {
         if (!s)
                 return dh_err_set(err, EINVAL, E_FORMAT ": no reference");
@@ -447,11 +455,11 @@ int img_ref_parse(const char *s, struct img_ref *out, struct dh_err **err)
         _cleanup_free_ char *full = split_docker_domain(s, &rem_off);
         if (!full)
                 return dh_err_set(err, ENOMEM, "out of memory");
-        int r = check_familiar(s, full, rem_off, err);
+        int r = check_familiar(s, full, rem_off, shown, err);
         if (r < 0)
                 return r;
         struct parts p;
-        r = parse_full(full, s, &p, err);
+        r = parse_full(full, shown, &p, err);
         if (r < 0)
                 return r;
         /* Normalisation can lengthen a reference; cap the canonical form
@@ -460,6 +468,16 @@ int img_ref_parse(const char *s, struct img_ref *out, struct dh_err **err)
                 return dh_err_set(err, EINVAL, E_FORMAT ": normalised reference longer than %d bytes",
                                   IMG_REF_MAX);
         return fill(&p, out, err);
+}
+
+int img_ref_parse(const char *s, struct img_ref *out, struct dh_err **err)
+{
+        return parse_ref(s, s, out, err);
+}
+
+int img_ref_parse_bare(const char *s, struct img_ref *out, struct dh_err **err)
+{
+        return parse_ref(s, NULL, out, err);
 }
 
 void img_ref_free(struct img_ref *r)

@@ -26,6 +26,10 @@ struct img_ref {
  * returns -EINVAL with upstream's message plus the quoted input, and
  * leaves *out untouched. */
 int img_ref_parse(const char *s, struct img_ref *out, struct dh_err **err);
+/* The same, but a parse failure carries upstream's message alone, without
+ * the quoted input: for callers that quote the input themselves, as the
+ * kubelet's "couldn't parse image name %q: %v" does. */
+int img_ref_parse_bare(const char *s, struct img_ref *out, struct dh_err **err);
 /* Frees the fields (not r itself) and zeroes them; accepts NULL. */
 void img_ref_free(struct img_ref *r);
 /* "docker.io/library/busybox:latest", "host:5000/x@sha256:...",

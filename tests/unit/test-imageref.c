@@ -242,4 +242,36 @@ TEST(loopback)
         }
 }
 
+/* The bare variant gives exactly upstream's text; the usual one adds the
+ * quoted input. */
+TEST(bare_messages_are_upstreams_alone)
+{
+        const struct {
+                const char *in, *bare;
+        } cases[] = {
+                { "UPPER", "invalid reference format: repository name (library/UPPER) must be lowercase" },
+                { "busybox:", "invalid reference format" },
+                { "a@sha256:0123456789abcdef0123456789abcdef", "invalid checksum digest length" },
+                { "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                  "invalid repository name (0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef), "
+                  "cannot specify 64-byte hexadecimal strings" },
+        };
+        for (size_t i = 0; i < DH_ARRAY_SIZE(cases); i++) {
+                struct img_ref r = { 0 };
+                struct dh_err *err = NULL;
+                CHECK_INT(img_ref_parse_bare(cases[i].in, &r, &err), -EINVAL);
+                CHECK_STR(err ? err->msg : NULL, cases[i].bare);
+                dh_err_clear(&err);
+                CHECK_INT(img_ref_parse(cases[i].in, &r, &err), -EINVAL);
+                char want[512];
+                snprintf(want, sizeof want, "%s: \"%s\"", cases[i].bare, cases[i].in);
+                CHECK_STR(err ? err->msg : NULL, want);
+                dh_err_free(err);
+        }
+        struct img_ref r = { 0 };
+        CHECK_INT(img_ref_parse_bare("busybox", &r, NULL), 0);
+        CHECK_STR(r.tag, "latest");
+        img_ref_free(&r);
+}
+
 TEST_MAIN()

@@ -259,4 +259,29 @@ TEST(file_reads_are_bounded_and_refuse_non_files)
         unlink(path);
 }
 
+TEST(durations_format_as_go_does)
+{
+        char b[DH_DURATION_STR_MAX];
+        const struct {
+                int64_t ns;
+                const char *want;
+        } cases[] = {
+                { 0, "0s" },
+                { 1, "1ns" },
+                { 1100, "1.1\u00b5s" },
+                { 2200000, "2.2ms" },
+                { 1200000000, "1.2s" },
+                { 1234000000, "1.234s" },
+                { 60000000000, "1m0s" },
+                { 90500000000, "1m30.5s" },
+                { 3600000000000, "1h0m0s" },
+                { 4500000000000 + 1, "1h15m0.000000001s" },
+                { -2000000000, "-2s" },
+                { INT64_MAX, "2562047h47m16.854775807s" },
+                { INT64_MIN, "-2562047h47m16.854775808s" },
+        };
+        for (size_t i = 0; i < DH_ARRAY_SIZE(cases); i++)
+                CHECK_STR(dh_format_duration_ns(cases[i].ns, b, sizeof b), cases[i].want);
+}
+
 TEST_MAIN()

@@ -219,4 +219,23 @@ TEST(load_file_names_the_file_in_errors)
         dh_err_free(e);
 }
 
+TEST(default_pull_policy_follows_parse_image_name)
+{
+        const char *sha = "@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        char latest_digest[128], digest_only[128];
+        snprintf(latest_digest, sizeof latest_digest, "busybox:latest%s", sha);
+        snprintf(digest_only, sizeof digest_only, "busybox%s", sha);
+        CHECK_STR(pod_default_image_pull_policy("busybox"), "Always");
+        CHECK_STR(pod_default_image_pull_policy("docker.io/library/busybox:latest"), "Always");
+        CHECK_STR(pod_default_image_pull_policy("reg:5000/busybox"), "Always");
+        CHECK_STR(pod_default_image_pull_policy("busybox:1.36"), "IfNotPresent");
+        /* A tag beside a digest still counts, as ParseImageName reports it. */
+        CHECK_STR(pod_default_image_pull_policy(latest_digest), "Always");
+        CHECK_STR(pod_default_image_pull_policy(digest_only), "IfNotPresent");
+        /* Unparseable: no tag, so IfNotPresent (the pull then fails with
+         * InvalidImageName). */
+        CHECK_STR(pod_default_image_pull_policy("Busybox"), "IfNotPresent");
+        CHECK_STR(pod_default_image_pull_policy(NULL), "IfNotPresent");
+}
+
 TEST_MAIN()
