@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "cri/image/registry.h"
+#include "cri/image/remote-internal.h"
 #include "cri/image/wwwauth.h"
 #include "tests/unit/test.h"
 
@@ -262,6 +263,69 @@ TEST(regconfig_errors)
                        "configs[\"reg\"].auth.auth: Invalid value: must be base64(username:password)");
         CHECK_CONTAINS(cfg_err("- a\n"), "registries.yaml: expected an object");
         CHECK_CONTAINS(cfg_err("mirrors: [\n"), "registries.yaml: ");
+}
+
+/* --- request helpers --- */
+
+TEST(remote_token_url_and_parse)
+{
+        char realm1[] = "https://auth.example/token", realm2[] = "https://a/t?x=1";
+        char service[] = "reg example", scope[] = "repository:x:pull,push";
+        struct img_challenge c = { .scheme = IMG_AUTH_BEARER, .realm = realm1, .service = service };
+        char *u = remote_token_url(&c, "library/busybox");
+        CHECK_STR(u, "https://auth.example/token?service=reg%20example&scope=repository%3Alibrary%2Fbusybox%3Apull");
+        free(u);
+        c.realm = realm2;
+        c.service = NULL;
+        c.scope = scope;
+        u = remote_token_url(&c, "ignored");
+        CHECK_STR(u, "https://a/t?x=1&scope=repository%3Ax%3Apull%2Cpush");
+        free(u);
+        char *tok = NULL;
+        const char *b1 = "{\"token\":\"abc\",\"expires_in\":60}";
+        CHECK_INT(remote_token_parse(b1, strlen(b1), &tok, NULL), 0);
+        CHECK_STR(tok, "abc");
+        free(tok);
+        tok = NULL;
+        const char *b2 = "{\"access_token\":\"xyz\"}";
+        CHECK_INT(remote_token_parse(b2, strlen(b2), &tok, NULL), 0);
+        CHECK_STR(tok, "xyz");
+        free(tok);
+        struct dh_err *err = NULL;
+        CHECK(remote_token_parse("{}", 2, &tok, &err) < 0);
+        CHECK_CONTAINS(err ? err->msg : NULL, "no token");
+        dh_err_clear(&err);
+        CHECK(remote_token_parse("{\"token\":\"a\\nb\"}", 14, &tok, &err) < 0);
+        dh_err_clear(&err);
+}
+
+TEST(remote_http_errors)
+{
+        struct img_http_resp r = { .url = "https://reg/v2/x/manifests/t", .status = 404 };
+        const char *body = "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest unknown\","
+                           "\"detail\":{}},{\"code\":\"NAME_UNKNOWN\"}]}";
+        dh_buf_init(&r.body, 4096);
+        dh_buf_puts(&r.body, body, NULL);
+        struct dh_err *err = NULL;
+        remote_http_error("reg", &r, &err);
+        CHECK_INT(err ? err->code : 0, ENOENT);
+        CHECK_STR(err ? err->msg : NULL, "GET https://reg/v2/x/manifests/t: 404 Not Found: "
+                                         "MANIFEST_UNKNOWN: manifest unknown; NAME_UNKNOWN");
+        dh_err_clear(&err);
+        r.status = 403;
+        dh_buf_free(&r.body);
+        dh_buf_puts(&r.body, "<html>denied</html>", NULL);
+        remote_http_error("reg:5000", &r, &err);
+        CHECK_INT(err ? err->code : 0, EACCES);
+        CHECK_STR(err ? err->msg : NULL, "GET https://reg/v2/x/manifests/t: 403 Forbidden: "
+                                         "authorization failed for registry reg:5000");
+        dh_err_clear(&err);
+        r.status = 418;
+        remote_http_error("reg", &r, &err);
+        CHECK_INT(err ? err->code : 0, EIO);
+        CHECK_CONTAINS(err ? err->msg : NULL, "HTTP 418");
+        dh_err_clear(&err);
+        dh_buf_free(&r.body);
 }
 
 TEST_MAIN()
