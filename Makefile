@@ -43,6 +43,9 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/%)
 
+# Helper programs the integration tests drive (tests/integration/*.c).
+TEST_PROGS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(wildcard tests/integration/*.c))
+
 BINS := $(BUILD)/deckhand $(BUILD)/deckctl $(BUILD)/deckhand-shim $(BUILD)/deckhand-pause
 
 # The per-pod shim links only libc, jansson and libseccomp, statically, so
@@ -98,6 +101,11 @@ $(BUILD)/tests/test-%: $(BUILD)/obj/tests/unit/test-%.o $(BUILD)/obj/tests/unit/
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/tests/%: $(BUILD)/obj/tests/integration/%.o $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # gcc builds link each fuzz target with a replay main that runs its corpus.
 $(BUILD)/tests/fuzz-%: $(BUILD)/obj/tests/fuzz/fuzz-%.o $(BUILD)/obj/tests/fuzz/replay.o $(CORE_LIB)
 	@mkdir -p $(dir $@)
@@ -122,9 +130,9 @@ $(BUILD)/bench/bench-%: $(BUILD)/obj/bench/bench-%.o $(BENCH_COMMON:%.c=$(BUILD)
 
 -include $(BENCH_SRC:%.c=$(BUILD)/obj/%.d) $(BENCH_COMMON:%.c=$(BUILD)/obj/%.d)
 
-unit: $(UNIT_BIN)
+unit: $(UNIT_BIN) $(TEST_PROGS)
 
-test: $(BINS) $(UNIT_BIN) $(FUZZ_REPLAY)
+test: $(BINS) $(UNIT_BIN) $(FUZZ_REPLAY) $(TEST_PROGS)
 	@BUILD=$(BUILD) tests/run.sh
 
 deps:
@@ -143,4 +151,5 @@ clean:
 
 -include $(CORE_OBJ:.o=.d) $(BUILD)/obj/agent/main.d $(BUILD)/obj/agent/ctl/main.d \
 	$(BUILD)/obj/cri/builtin/shim/main.d \
-	$(UNIT_SRC:%.c=$(BUILD)/obj/%.d) $(FUZZ_SRC:%.c=$(BUILD)/obj/%.d)
+	$(UNIT_SRC:%.c=$(BUILD)/obj/%.d) $(FUZZ_SRC:%.c=$(BUILD)/obj/%.d) \
+	$(TEST_PROGS:$(BUILD)/tests/%=$(BUILD)/obj/tests/integration/%.d)

@@ -12,6 +12,7 @@
 #include "cri/image/ref.h"
 #include "cri/image/store.h"
 #include "lib/err.h"
+#include "lib/jsondec.h"
 #include "lib/loop.h"
 
 /* --- credentials --- */

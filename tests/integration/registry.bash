@@ -3,6 +3,9 @@
 # htpasswd basic auth. Nothing here reaches beyond loopback.
 #
 #   registry_start VAR [USER:PASS]   starts one; VAR gets "127.0.0.1:PORT"
+#   registry_start_token VAR DATADIR REALM SERVICE ISSUER CERT
+#                                    one with Bearer token auth, serving the
+#                                    storage DATADIR of another registry
 #   registry_push LAYOUT TAG HOSTPORT/NAME:TAG [USER:PASS]
 #   registry_stop_all                stops every registry started here
 REGISTRY_PIDS=()
@@ -14,10 +17,13 @@ registry_free_port() {
 }
 
 registry_start() {
-        local __var=$1 creds=${2:-} dir port auth=""
+        local __var=$1 creds=${2:-} dir port auth="" data
         dir=$(mktemp -d /tmp/deckhand-registry.XXXXXX)
+        data=${DH_REGISTRY_DATA_DIR:-$dir/data}
         port=$(registry_free_port)
-        if [ -n "$creds" ]; then
+        if [ -n "${DH_REGISTRY_AUTH_YAML:-}" ]; then
+                auth=$DH_REGISTRY_AUTH_YAML
+        elif [ -n "$creds" ]; then
                 htpasswd -Bbc "$dir/htpasswd" "${creds%%:*}" "${creds#*:}" 2>/dev/null
                 auth="auth:
   htpasswd:
@@ -32,7 +38,7 @@ log:
     disabled: true
 storage:
   filesystem:
-    rootdirectory: $dir/data
+    rootdirectory: $data
   delete:
     enabled: true
 http:
@@ -55,12 +61,21 @@ CFG
         printf -v "$__var" '%s' "127.0.0.1:$port"
 }
 
+registry_start_token() {
+        DH_REGISTRY_DATA_DIR=$2 DH_REGISTRY_AUTH_YAML="auth:
+  token:
+    realm: $3
+    service: $4
+    issuer: $5
+    rootcertbundle: $6" registry_start "$1"
+}
+
 # The registry's storage directory for HOSTPORT (to tamper with blobs).
 registry_data_dir() {
         local i port=${1##*:}
         for i in "${!REGISTRY_DIRS[@]}"; do
                 grep -q "127.0.0.1:$port\$" "${REGISTRY_DIRS[$i]}/config.yml" &&
-                        { echo "${REGISTRY_DIRS[$i]}/data"; return 0; }
+                        { sed -n 's/^ *rootdirectory: //p' "${REGISTRY_DIRS[$i]}/config.yml"; return 0; }
         done
         return 1
 }

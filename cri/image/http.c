@@ -1,0 +1,442 @@
+/* curl multi inside the dh_loop: curl tells us which sockets to watch
+ * (CURLMOPT_SOCKETFUNCTION -> dh_loop_watch) and when to time out
+ * (CURLMOPT_TIMERFUNCTION -> dh_loop_timer); events go back through
+ * curl_multi_socket_action and finished transfers are collected with
+ * curl_multi_info_read. No threads, no blocking. Every transfer has a
+ * connect timeout, a low-speed limit, bounded headers and a bounded (or
+ * streamed) body. */
+#include "cri/image/http.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "lib/cleanup.h"
+
+#define CONNECT_TIMEOUT_S 30L
+#define LOW_SPEED_BYTES 1024L /* per second ... */
+#define LOW_SPEED_TIME_S 60L  /* ... for this long, or the transfer fails */
+#define MAX_REDIRECTS 5L
+
+struct sock {
+        struct img_http *h;
+        struct dh_watch *w;
+        struct sock *next, **pprev;
+};
+
+struct img_http {
+        struct dh_loop *loop;
+        CURLM *multi;
+        struct dh_timer *timer;
+        struct img_http_xfer *xfers;
+        struct sock *socks;
+};
+
+struct img_http_xfer {
+        struct img_http *h;
+        CURL *easy;
+        struct curl_slist *hdrs;
+        char *url;
+        img_http_done_fn done;
+        void *ud;
+        img_http_sink_fn sink;
+        void *sink_ud;
+        size_t max_body, header_bytes;
+        struct img_http_resp resp;
+        struct dh_err *err; /* from a sink or a limit */
+        char errbuf[CURL_ERROR_SIZE];
+        struct img_http_xfer *next, **pprev;
+};
+
+const char *img_http_reason(long status)
+{
+        switch (status) {
+        case 200: return "200 OK";
+        case 206: return "206 Partial Content";
+        case 301: return "301 Moved Permanently";
+        case 302: return "302 Found";
+        case 307: return "307 Temporary Redirect";
+        case 400: return "400 Bad Request";
+        case 401: return "401 Unauthorized";
+        case 403: return "403 Forbidden";
+        case 404: return "404 Not Found";
+        case 405: return "405 Method Not Allowed";
+        case 429: return "429 Too Many Requests";
+        case 500: return "500 Internal Server Error";
+        case 502: return "502 Bad Gateway";
+        case 503: return "503 Service Unavailable";
+        case 504: return "504 Gateway Timeout";
+        default: return NULL;
+        }
+}
+
+static void sock_free(struct sock *k)
+{
+        dh_watch_remove(k->w);
+        *k->pprev = k->next;
+        if (k->next)
+                k->next->pprev = k->pprev;
+        free(k);
+}
+
+static void check_done(struct img_http *h);
+
+static void on_io(struct dh_loop *l, int fd, uint32_t events, void *ud)
+{
+        (void)l;
+        struct img_http *h = ((struct sock *)ud)->h; /* ud may be freed by the action */
+        int flags = (events & EPOLLIN ? CURL_CSELECT_IN : 0) | (events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                    (events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+        int running = 0;
+        curl_multi_socket_action(h->multi, fd, flags, &running);
+        check_done(h);
+}
+
+static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+        (void)e;
+        struct img_http *h = userp;
+        struct sock *k = socketp;
+        if (what == CURL_POLL_REMOVE) {
+                if (k) {
+                        curl_multi_assign(h->multi, s, NULL);
+                        sock_free(k);
+                }
+                return 0;
+        }
+        uint32_t ev = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+        if (k)
+                return dh_watch_events(k->w, ev, NULL) < 0 ? -1 : 0;
+        k = calloc(1, sizeof *k);
+        if (!k)
+                return -1;
+        k->h = h;
+        k->w = dh_loop_watch(h->loop, s, ev, on_io, k, NULL);
+        if (!k->w) {
+                free(k);
+                return -1;
+        }
+        k->next = h->socks;
+        if (k->next)
+                k->next->pprev = &k->next;
+        k->pprev = &h->socks;
+        h->socks = k;
+        curl_multi_assign(h->multi, s, k);
+        return 0;
+}
+
+static void on_timeout(struct dh_loop *l, void *ud)
+{
+        (void)l;
+        struct img_http *h = ud;
+        h->timer = NULL;
+        int running = 0;
+        curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        check_done(h);
+}
+
+static int on_timer(CURLM *m, long timeout_ms, void *userp)
+{
+        (void)m;
+        struct img_http *h = userp;
+        dh_timer_cancel(h->timer);
+        h->timer = NULL;
+        if (timeout_ms < 0)
+                return 0;
+        h->timer = dh_loop_timer(h->loop, (uint64_t)timeout_ms, on_timeout, h, NULL);
+        return h->timer ? 0 : -1;
+}
+
+int img_http_new(struct dh_loop *loop, struct img_http **out, struct dh_err **err)
+{
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                return dh_err_set(err, EIO, "curl_global_init failed");
+        struct img_http *h = calloc(1, sizeof *h);
+        if (!h) {
+                curl_global_cleanup();
+                return dh_err_set(err, ENOMEM, "out of memory");
+        }
+        h->loop = loop;
+        h->multi = curl_multi_init();
+        if (!h->multi) {
+                free(h);
+                curl_global_cleanup();
+                return dh_err_set(err, ENOMEM, "curl_multi_init failed");
+        }
+        curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+        curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+        curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+        curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+        *out = h;
+        return 0;
+}
+
+static void resp_free(struct img_http_resp *r)
+{
+        free(r->content_type);
+        free(r->www_authenticate);
+        dh_buf_free(&r->body);
+}
+
+static void xfer_free(struct img_http_xfer *x)
+{
+        if (x->pprev) {
+                *x->pprev = x->next;
+                if (x->next)
+                        x->next->pprev = x->pprev;
+        }
+        curl_multi_remove_handle(x->h->multi, x->easy);
+        curl_easy_cleanup(x->easy);
+        curl_slist_free_all(x->hdrs);
+        resp_free(&x->resp);
+        dh_err_free(x->err);
+        free(x->url);
+        free(x);
+}
+
+void img_http_cancel(struct img_http_xfer *x)
+{
+        if (x)
+                xfer_free(x);
+}
+
+void img_http_free(struct img_http *h)
+{
+        if (!h)
+                return;
+        while (h->xfers)
+                xfer_free(h->xfers);
+        curl_multi_cleanup(h->multi);
+        while (h->socks)
+                sock_free(h->socks);
+        dh_timer_cancel(h->timer);
+        free(h);
+        curl_global_cleanup();
+}
+
+static int curl_code_errno(CURLcode c)
+{
+        switch (c) {
+        case CURLE_COULDNT_CONNECT: return ECONNREFUSED;
+        case CURLE_OPERATION_TIMEDOUT: return ETIMEDOUT;
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_RESOLVE_PROXY: return EHOSTUNREACH;
+        case CURLE_TOO_MANY_REDIRECTS: return ELOOP;
+        case CURLE_OUT_OF_MEMORY: return ENOMEM;
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CACERT_BADFILE: return EPROTO;
+        default: return EIO;
+        }
+}
+
+static void finish(struct img_http_xfer *x, CURLcode result)
+{
+        struct dh_err *err = TAKE_PTR(x->err);
+        if (err) {
+                dh_err_prefix(&err, "GET %s", x->url);
+        } else if (result != CURLE_OK) {
+                dh_err_set(&err, curl_code_errno(result), "GET %s: %s", x->url,
+                           x->errbuf[0] ? x->errbuf : curl_easy_strerror(result));
+        }
+        long status = 0;
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+        x->resp.status = status;
+        x->resp.url = x->url;
+        /* Out of curl before the callback, so it may start new transfers. */
+        curl_multi_remove_handle(x->h->multi, x->easy);
+        *x->pprev = x->next;
+        if (x->next)
+                x->next->pprev = x->pprev;
+        x->pprev = NULL;
+        x->done(x->ud, &x->resp, err);
+        dh_err_free(err);
+        xfer_free(x);
+}
+
+static void check_done(struct img_http *h)
+{
+        CURLMsg *m;
+        int left;
+        while ((m = curl_multi_info_read(h->multi, &left))) {
+                if (m->msg != CURLMSG_DONE)
+                        continue;
+                struct img_http_xfer *x = NULL;
+                curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+                if (x)
+                        finish(x, m->data.result);
+        }
+}
+
+static bool is_2xx(struct img_http_xfer *x)
+{
+        long st = 0;
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &st);
+        return st >= 200 && st < 300;
+}
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+        struct img_http_xfer *x = ud;
+        size_t len = sz * n;
+        if (!is_2xx(x)) {
+                /* error bodies are only summarized: keep their start */
+                size_t room = x->resp.body.max - x->resp.body.len;
+                dh_buf_append(&x->resp.body, p, len < room ? len : room, NULL);
+                return len;
+        }
+        if (x->sink) {
+                if (x->sink(x->sink_ud, p, len, &x->err) < 0)
+                        return 0;
+                x->resp.streamed += (int64_t)len;
+                return len;
+        }
+        if (x->resp.body.max != x->max_body) {
+                dh_buf_free(&x->resp.body);
+                dh_buf_init(&x->resp.body, x->max_body);
+        }
+        if (dh_buf_append(&x->resp.body, p, len, NULL) < 0) {
+                dh_err_set(&x->err, DH_ELIMIT, "response body exceeds %zu bytes", x->max_body);
+                return 0;
+        }
+        return len;
+}
+
+static char *header_value(const char *line, size_t n, const char *name)
+{
+        size_t k = strlen(name);
+        if (n <= k || strncasecmp(line, name, k) != 0 || line[k] != ':')
+                return NULL;
+        const char *v = line + k + 1, *end = line + n;
+        while (v < end && (*v == ' ' || *v == '\t'))
+                v++;
+        while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+                end--;
+        return strndup(v, (size_t)(end - v));
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *ud)
+{
+        struct img_http_xfer *x = ud;
+        size_t len = sz * n;
+        x->header_bytes += len;
+        if (x->header_bytes > IMG_HTTP_HEADERS_MAX) {
+                dh_err_set(&x->err, DH_ELIMIT, "response headers exceed %d bytes", IMG_HTTP_HEADERS_MAX);
+                return 0;
+        }
+        if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+                /* a new response (after a redirect or a 100): forget the last */
+                resp_free(&x->resp);
+                x->resp = (struct img_http_resp){ 0 };
+                dh_buf_init(&x->resp.body, IMG_HTTP_ERRBODY_MAX);
+                return len;
+        }
+        char *v = header_value(p, len, "Content-Type");
+        if (v) {
+                free(x->resp.content_type);
+                x->resp.content_type = v;
+        } else if ((v = header_value(p, len, "WWW-Authenticate"))) {
+                if (x->resp.www_authenticate) {
+                        char *j = NULL;
+                        if (asprintf(&j, "%s, %s", x->resp.www_authenticate, v) < 0)
+                                j = NULL;
+                        free(v);
+                        v = j;
+                        free(x->resp.www_authenticate);
+                }
+                x->resp.www_authenticate = v;
+        }
+        return len;
+}
+
+/* Sockets are born close-on-exec, like every other fd. */
+static curl_socket_t open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
+{
+        (void)ud;
+        (void)purpose;
+        return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+static int add_header(struct img_http_xfer *x, const char *name, const char *value)
+{
+        if (!value)
+                return 0;
+        _cleanup_free_ char *line = NULL;
+        if (asprintf(&line, "%s: %s", name, value) < 0)
+                return -ENOMEM;
+        struct curl_slist *l = curl_slist_append(x->hdrs, line);
+        if (!l)
+                return -ENOMEM;
+        x->hdrs = l;
+        return 0;
+}
+
+static void set_options(struct img_http_xfer *x, const struct img_http_req *req)
+{
+        CURL *e = x->easy;
+        curl_easy_setopt(e, CURLOPT_URL, x->url);
+        curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+        curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+        curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, LOW_SPEED_BYTES);
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, LOW_SPEED_TIME_S);
+        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+        /* curl sends a custom Authorization header only to the first host
+         * of a redirect chain (CURLOPT_UNRESTRICTED_AUTH stays off), so
+         * storage redirects never see registry credentials. */
+        curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, req->follow ? 1L : 0L);
+        curl_easy_setopt(e, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
+        curl_easy_setopt(e, CURLOPT_UNRESTRICTED_AUTH, 0L);
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
+        if (req->insecure) {
+                curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+                curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+        }
+        if (req->ca_file)
+                curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
+}
+
+struct img_http_xfer *img_http_get(struct img_http *h, const struct img_http_req *req,
+                                   img_http_done_fn done, void *ud, struct dh_err **err)
+{
+        struct img_http_xfer *x = calloc(1, sizeof *x);
+        if (!x) {
+                dh_err_set(err, ENOMEM, "out of memory");
+                return NULL;
+        }
+        *x = (struct img_http_xfer){ .h = h, .done = done, .ud = ud, .sink = req->sink,
+                                     .sink_ud = req->sink_ud, .max_body = req->max_body };
+        dh_buf_init(&x->resp.body, IMG_HTTP_ERRBODY_MAX);
+        x->url = strdup(req->url);
+        x->easy = curl_easy_init();
+        if (!x->url || !x->easy || add_header(x, "Accept", req->accept) < 0 ||
+            add_header(x, "Authorization", req->authorization) < 0 ||
+            add_header(x, "User-Agent", "deckhand/" DH_VERSION) < 0) {
+                xfer_free(x);
+                dh_err_set(err, ENOMEM, "out of memory");
+                return NULL;
+        }
+        set_options(x, req);
+        CURLMcode mc = curl_multi_add_handle(h->multi, x->easy);
+        if (mc != CURLM_OK) {
+                dh_err_set(err, EIO, "GET %s: %s", x->url, curl_multi_strerror(mc));
+                xfer_free(x);
+                return NULL;
+        }
+        x->next = h->xfers;
+        if (x->next)
+                x->next->pprev = &x->next;
+        x->pprev = &h->xfers;
+        h->xfers = x;
+        return x;
+}
