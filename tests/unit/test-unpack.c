@@ -714,4 +714,33 @@ TEST(hostile_limits)
         expect_refused(&t, NULL, DH_ELIMIT, "PAX");
 }
 
+TEST(hostile_deep_path)
+{
+        /* 129 one-letter components fit max_path but not the depth limit,
+         * which keeps every unpacked tree removable by dh_rm_rf_at(). */
+        char deep[2 * IMG_UNPACK_DEPTH_MAX + 8];
+        size_t o = 0;
+        for (int i = 0; i <= IMG_UNPACK_DEPTH_MAX; i++) {
+                deep[o++] = 'd';
+                deep[o++] = '/';
+        }
+        deep[o - 1] = '\0';
+        struct tb t = { 0 };
+        tb_pax1(&t, "path", deep, strlen(deep));
+        tb_file(&t, "f", 0644, "x");
+        tb_end(&t);
+        expect_refused(&t, NULL, DH_ELIMIT, "deeper than");
+        deep[o - 3] = '\0'; /* exactly IMG_UNPACK_DEPTH_MAX components */
+        struct fx f;
+        struct dh_err *e = NULL;
+        fx_init(&f);
+        tb_pax1(&t, "path", deep, strlen(deep));
+        tb_file(&t, "f", 0644, "x");
+        tb_end(&t);
+        CHECK_INT(fx_unpack(&f, &t, NULL, &e), 0);
+        CHECK(has_content(f.dest, deep, "x"));
+        dh_err_free(e);
+        fx_done(&f);
+}
+
 TEST_MAIN()
