@@ -390,6 +390,11 @@ static int tmp_publish(struct img_layers *ls, struct tmp_layer *t, const char *h
         if (renameat(ls->dirfd, t->name, ls->dirfd, hex) < 0) {
                 if (errno != EEXIST && errno != ENOTEMPTY)
                         return dh_err_errno(err, errno, "rename %s", t->name);
+                struct stat st;
+                _cleanup_close_ int fd = open_layer_dir(ls, hex);
+                if (fd < 0 || fstatat(fd, "diff", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    !S_ISDIR(st.st_mode))
+                        return dh_err_set(err, EEXIST, "%s exists but is not a layer", hex);
                 return 0;
         }
         t->published = true;

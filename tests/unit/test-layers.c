@@ -501,6 +501,21 @@ TEST(store_mismatch_and_failure_keep_nothing)
         dh_err_clear(&e);
         CHECK_INT(count_entries(s.dir), 0);
 
+        /* A non-empty directory under the diffID name that is not a layer
+         * (no diff/) is not mistaken for a winner of an add race. */
+        b.d[b.len / 2] ^= 0x55;
+        char junk[PATH_MAX + 200];
+        snprintf(junk, sizeof junk, "%s/%s", s.dir, right + 7);
+        CHECK(mkdir(junk, 0700) == 0);
+        snprintf(junk, sizeof junk, "%s/%s/junk", s.dir, right + 7);
+        CHECK(mkdir(junk, 0700) == 0);
+        CHECK_INT(add_blob(&s, IMG_COMPRESS_GZIP, &b, right, NULL, &e), -EEXIST);
+        if (e)
+                CHECK_CONTAINS(e->msg, "exists but is not a layer");
+        dh_err_clear(&e);
+        CHECK(!img_layers_has(s.ls, right));
+        CHECK_INT(count_entries(s.dir), 1); /* the junk only: our copy was dropped */
+
         CHECK_INT(add_blob(&s, IMG_COMPRESS_GZIP, &b, "sha256:nothex", NULL, &e),
                   -DH_EINVAL_INPUT);
         dh_err_clear(&e);
