@@ -4,6 +4,7 @@
  * directory. */
 #include "cri/image/unpack.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -49,7 +50,7 @@ struct tar_entry {
 };
 
 struct unpack {
-        int fd;
+        const struct img_reader *rd;
         int dest;
         bool root;
         struct img_unpack_limits lim;
@@ -78,17 +79,15 @@ static int rd_chunk(struct unpack *u, size_t want, const unsigned char **p, size
                     struct dh_err **err)
 {
         if (u->off == u->len) {
-                ssize_t k;
-                do
-                        k = read(u->fd, u->buf, sizeof(u->buf));
-                while (k < 0 && errno == EINTR);
+                ssize_t k = u->rd->read(u->rd->ctx, u->buf, sizeof(u->buf), err);
                 if (k < 0)
-                        return dh_err_errno(err, errno, "read layer");
+                        return k >= INT_MIN ? (int)k : -EIO;
                 if (k == 0)
                         return dh_err_set(err, DH_EINVAL_INPUT, "truncated archive");
                 u->off = 0;
                 u->len = (size_t)k;
         }
+        assert(u->len > 0 && u->len <= sizeof(u->buf));
         size_t c = u->len - u->off;
         if (c > want)
                 c = want;
@@ -426,10 +425,12 @@ real:
 
 /* Makes an archive name relative and checked: leading '/' stripped (as
  * Docker does), "." components and a trailing '/' dropped, ".." and empty
- * components refused. "" means the layer root. */
+ * components refused, and so are more than IMG_UNPACK_DEPTH_MAX
+ * components. "" means the layer root. */
 static int norm_path(const char *in, char *out, struct dh_err **err)
 {
         size_t o = 0;
+        int depth = 0;
         while (*in == '/')
                 in++;
         while (*in) {
@@ -442,6 +443,10 @@ static int norm_path(const char *in, char *out, struct dh_err **err)
                 if (n > NAME_MAX)
                         return dh_err_set(err, DH_EINVAL_INPUT, "path component too long");
                 if (!(n == 1 && in[0] == '.')) {
+                        if (++depth > IMG_UNPACK_DEPTH_MAX)
+                                return dh_err_set(err, DH_ELIMIT,
+                                                  "path deeper than %d components",
+                                                  IMG_UNPACK_DEPTH_MAX);
                         if (o)
                                 out[o++] = '/';
                         memcpy(out + o, in, n);
@@ -746,13 +751,14 @@ static int apply_entry(struct unpack *u, struct dh_err **err)
         return apply_at(u, dfd, leaf, err);
 }
 
-int img_unpack_tar(int tar_fd, int dest_dirfd, const struct img_unpack_limits *lim,
-                   struct img_unpack_stats *st, struct dh_err **err)
+int img_unpack_tar_reader(const struct img_reader *rd, int dest_dirfd,
+                          const struct img_unpack_limits *lim, struct img_unpack_stats *st,
+                          struct dh_err **err)
 {
         _cleanup_free_ struct unpack *u = calloc(1, sizeof(*u));
         if (!u)
                 return dh_err_errno(err, ENOMEM, "unpack layer");
-        u->fd = tar_fd;
+        u->rd = rd;
         u->dest = dest_dirfd;
         u->root = geteuid() == 0;
         if (lim)
@@ -780,4 +786,22 @@ int img_unpack_tar(int tar_fd, int dest_dirfd, const struct img_unpack_limits *l
         if (st)
                 *st = u->st;
         return 0;
+}
+
+static ssize_t fd_read(void *ctx, void *buf, size_t n, struct dh_err **err)
+{
+        ssize_t k;
+        do
+                k = read(*(const int *)ctx, buf, n);
+        while (k < 0 && errno == EINTR);
+        if (k < 0)
+                return dh_err_errno(err, errno, "read layer");
+        return k;
+}
+
+int img_unpack_tar(int tar_fd, int dest_dirfd, const struct img_unpack_limits *lim,
+                   struct img_unpack_stats *st, struct dh_err **err)
+{
+        const struct img_reader rd = { fd_read, &tar_fd };
+        return img_unpack_tar_reader(&rd, dest_dirfd, lim, st, err);
 }

@@ -6,6 +6,7 @@
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "lib/err.h"
 
@@ -15,6 +16,19 @@
 #define IMG_UNPACK_PAX_MAX (256 * 1024)
 /* Size of the streaming read buffer. */
 #define IMG_UNPACK_BUF_SIZE (64 * 1024)
+/* Most components an entry path may have: below DH_RM_RF_MAX_DEPTH, so
+ * any tree an archive builds can be removed again (and walked with a
+ * bounded number of fds). */
+#define IMG_UNPACK_DEPTH_MAX 128
+
+/* Where the tar stream comes from: read() fills buf with 1..n bytes and
+ * returns their count, 0 at the end of the stream, or a negative code with
+ * *err set. The extractor reads into its own buffer, so a decompressor can
+ * inflate straight into it. */
+struct img_reader {
+        ssize_t (*read)(void *ctx, void *buf, size_t n, struct dh_err **err);
+        void *ctx;
+};
 
 struct img_unpack_limits {
         uint64_t max_entries;     /* real entries (metadata headers excluded) */
@@ -37,9 +51,10 @@ void img_unpack_limits_default(struct img_unpack_limits *lim);
  * block and extracts it into dest_dirfd (lim NULL = defaults; st may be
  * NULL). Absolute names are made relative (as Docker does); names with a
  * ".." component, a NUL, an empty component, or a parent that is not a real
- * directory (e.g. a symlink planted by an earlier entry) are refused; hard
- * links must point at an existing entry inside the layer. Symlink targets
- * are stored verbatim and never followed. PAX SCHILY.xattr records are
+ * directory (e.g. a symlink planted by an earlier entry) are refused, as
+ * are paths deeper than IMG_UNPACK_DEPTH_MAX (DH_ELIMIT); hard links must
+ * point at an existing entry inside the layer. Symlink targets are stored
+ * verbatim and never followed. PAX SCHILY.xattr records are
  * applied to files and directories (not symlinks or device nodes) except
  * security.* other than security.capability (host labels must not leak
  * into images), system.* (ACLs: not supported yet) and trusted.overlay.*
@@ -50,3 +65,9 @@ void img_unpack_limits_default(struct img_unpack_limits *lim);
  * (DH_ELIMIT), malformed archives use DH_EINVAL_INPUT. */
 int img_unpack_tar(int tar_fd, int dest_dirfd, const struct img_unpack_limits *lim,
                    struct img_unpack_stats *st, struct dh_err **err);
+/* The same reading through rd. It returns right after the end-of-archive
+ * blocks; whatever follows them is left unread (some of it may already sit
+ * in the extractor's buffer), for the caller to drain. */
+int img_unpack_tar_reader(const struct img_reader *rd, int dest_dirfd,
+                          const struct img_unpack_limits *lim, struct img_unpack_stats *st,
+                          struct dh_err **err);

@@ -17,119 +17,7 @@
 #include "lib/cleanup.h"
 #include "test.h"
 
-/* ---- tar builder ---- */
-
-struct tb {
-        unsigned char *d;
-        size_t len, cap;
-};
-
-static void tb_put(struct tb *t, const void *p, size_t n)
-{
-        if (t->len + n > t->cap) {
-                t->cap = (t->len + n) * 2 + 4096;
-                t->d = realloc(t->d, t->cap);
-                if (!t->d)
-                        abort(); /* test binary: out of memory is fatal */
-        }
-        memcpy(t->d + t->len, p, n);
-        t->len += n;
-}
-
-static void tb_pad(struct tb *t)
-{
-        static const unsigned char zero[512];
-        tb_put(t, zero, (512 - t->len % 512) % 512);
-}
-
-static void octal(unsigned char *f, size_t n, unsigned long long v)
-{
-        snprintf((char *)f, n, "%0*llo", (int)(n - 1), v);
-}
-
-/* A ustar header; name/link are cut at 100 bytes like real writers do. */
-static void tb_hdr_full(struct tb *t, const char *name, unsigned mode, size_t size, char type,
-                        const char *link, unsigned dmaj, unsigned dmin)
-{
-        unsigned char h[512] = { 0 };
-        memcpy(h, name, strnlen(name, 100));
-        octal(h + 100, 8, mode);
-        octal(h + 108, 8, 0);
-        octal(h + 116, 8, 0);
-        octal(h + 124, 12, size);
-        octal(h + 136, 12, 1600000000);
-        h[156] = (unsigned char)type;
-        if (link)
-                memcpy(h + 157, link, strnlen(link, 100));
-        memcpy(h + 257, "ustar\0" "00", 8);
-        octal(h + 329, 8, dmaj);
-        octal(h + 337, 8, dmin);
-        memset(h + 148, ' ', 8);
-        unsigned sum = 0;
-        for (int i = 0; i < 512; i++)
-                sum += h[i];
-        snprintf((char *)h + 148, 8, "%06o", sum);
-        tb_put(t, h, 512);
-}
-
-static void tb_hdr(struct tb *t, const char *name, unsigned mode, size_t size, char type,
-                   const char *link)
-{
-        tb_hdr_full(t, name, mode, size, type, link, 0, 0);
-}
-
-static void tb_file(struct tb *t, const char *name, unsigned mode, const char *content)
-{
-        size_t n = strlen(content);
-        tb_hdr(t, name, mode, n, '0', NULL);
-        tb_put(t, content, n);
-        tb_pad(t);
-}
-
-/* Appends one "<len> key=value\n" record to rec (value may hold NULs). */
-static void pax_rec(struct tb *rec, const char *key, const char *val, size_t vlen)
-{
-        size_t base = strlen(key) + vlen + 3, len = base + 1;
-        char num[32];
-        while ((size_t)snprintf(num, sizeof(num), "%zu", len) + base != len)
-                len++;
-        tb_put(rec, num, strlen(num));
-        tb_put(rec, " ", 1);
-        tb_put(rec, key, strlen(key));
-        tb_put(rec, "=", 1);
-        tb_put(rec, val, vlen);
-        tb_put(rec, "\n", 1);
-}
-
-static void tb_meta(struct tb *t, char type, const void *data, size_t n)
-{
-        tb_hdr(t, "././@Meta", 0644, n, type, NULL);
-        tb_put(t, data, n);
-        tb_pad(t);
-}
-
-static void tb_pax1(struct tb *t, const char *key, const char *val, size_t vlen)
-{
-        struct tb rec = { 0 };
-        pax_rec(&rec, key, val, vlen);
-        tb_meta(t, 'x', rec.d, rec.len);
-        free(rec.d);
-}
-
-static void tb_end(struct tb *t)
-{
-        static const unsigned char zero[1024];
-        tb_put(t, zero, sizeof(zero));
-}
-
-/* A memfd holding the archive, positioned at 0. */
-static int tb_fd(const struct tb *t)
-{
-        int fd = memfd_create("tar", MFD_CLOEXEC);
-        if (fd < 0 || write(fd, t->d, t->len) != (ssize_t)t->len || lseek(fd, 0, SEEK_SET))
-                abort();
-        return fd;
-}
+#include "tarbuild.h"
 
 /* ---- fixture: <tmp>/dest is unpacked into, <tmp>/outside must stay empty ---- */
 
@@ -712,6 +600,35 @@ TEST(hostile_limits)
         free(rec.d);
         free(blob);
         expect_refused(&t, NULL, DH_ELIMIT, "PAX");
+}
+
+TEST(hostile_deep_path)
+{
+        /* 129 one-letter components fit max_path but not the depth limit,
+         * which keeps every unpacked tree removable by dh_rm_rf_at(). */
+        char deep[2 * IMG_UNPACK_DEPTH_MAX + 8];
+        size_t o = 0;
+        for (int i = 0; i <= IMG_UNPACK_DEPTH_MAX; i++) {
+                deep[o++] = 'd';
+                deep[o++] = '/';
+        }
+        deep[o - 1] = '\0';
+        struct tb t = { 0 };
+        tb_pax1(&t, "path", deep, strlen(deep));
+        tb_file(&t, "f", 0644, "x");
+        tb_end(&t);
+        expect_refused(&t, NULL, DH_ELIMIT, "deeper than");
+        deep[o - 3] = '\0'; /* exactly IMG_UNPACK_DEPTH_MAX components */
+        struct fx f;
+        struct dh_err *e = NULL;
+        fx_init(&f);
+        tb_pax1(&t, "path", deep, strlen(deep));
+        tb_file(&t, "f", 0644, "x");
+        tb_end(&t);
+        CHECK_INT(fx_unpack(&f, &t, NULL, &e), 0);
+        CHECK(has_content(f.dest, deep, "x"));
+        dh_err_free(e);
+        fx_done(&f);
 }
 
 TEST_MAIN()
