@@ -305,9 +305,16 @@ static void import_one_archive(const char *tag, enum archive kind, size_t want_i
                 env_done(&e);
                 return;
         }
+        /* Extract into this test's directory, to check nothing is left. */
+        _cleanup_free_ char *old_tmp = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+        setenv("TMPDIR", e.dir, 1);
         struct img_import_list l = { 0 };
         _cleanup_err_ struct dh_err *err = NULL;
         CHECK_INT(import(&e, file, "example.com/app", &l, &err), 0);
+        if (old_tmp)
+                setenv("TMPDIR", old_tmp, 1);
+        else
+                unsetenv("TMPDIR");
         if (err)
                 fprintf(stderr, "  %s\n", err->msg);
         CHECK_INT(l.n, want_images);
@@ -317,7 +324,7 @@ static void import_one_archive(const char *tag, enum archive kind, size_t want_i
                 CHECK(has_name(&l.v[0], "example.com/app:latest"));
         img_import_list_free(&l);
         /* Nothing of the extraction is left behind. */
-        CHECK(sh("! ls -d \"${TMPDIR:-/tmp}\"/deckhand-import-* 2>/dev/null | grep -q ."));
+        CHECK(sh("! ls -d '%s'/deckhand-import-* 2>/dev/null | grep -q .", e.dir));
         env_done(&e);
 }
 
