@@ -10,6 +10,7 @@ PKGS=(
         docker-registry apache2-utils skopeo umoci   # image tests: a real registry, htpasswd; bench baseline
         clang libclang-rt-14-dev   # libFuzzer builds (make fuzz)
         busybox-static             # rootfs content for runtime tests and examples
+        jq tar gzip                # scripts/build-test-image and the import tests
         iproute2 util-linux bsdutils procps   # bsdutils: script(1) gives tests a pty
 )
 missing=()
