@@ -49,6 +49,8 @@ struct img_record {
         bool pinned;
 };
 void img_record_free(struct img_record *r);
+/* Whether ref (an id, id prefix, tag or digest reference) names r. */
+bool img_record_matches(const struct img_record *r, const char *ref);
 int img_record_copy(struct img_record *dst, const struct img_record *src); /* -ENOMEM */
 
 struct img_record_list {
@@ -88,9 +90,6 @@ struct img_layers *img_service_layers(struct img_service *s);
  * again. Returns < 0 only if the pull cannot start (bad reference). */
 int img_service_pull(struct img_service *s, const char *ref, const struct img_auth *auth,
                      img_pull_fn fn, void *ud, struct dh_err **err);
-/* Runs a private loop until one pull is done: for deckctl. */
-int img_service_pull_sync(struct img_service *s, const char *ref, const struct img_auth *auth,
-                          char **image_id, struct dh_err **err);
 
 /* Finds a record by id ("sha256:<hex>", or a unique id prefix of at least
  * 12 hex digits), by repo tag or repo digest after normalisation

@@ -1,0 +1,748 @@
+/* Pulls: one state machine per reference, driven by the loop.
+ *
+ *   manifest (tag or digest) -> [index -> platform manifest] -> config
+ *   -> for each layer not yet unpacked: blob -> unpack -> record
+ *
+ * Transfers run concurrently on the HTTP engine, so a small pull never
+ * waits behind a big one. Unpacking runs in a forked child (at most
+ * UNPACK_PARALLEL at once), so the loop stays responsive; a pull of a
+ * reference already in flight joins it; a layer another pull is already
+ * unpacking is waited for, not fetched again. Completions are delivered
+ * from a zero-delay timer, never from inside a transfer callback. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cri/image/images-internal.h"
+#include "cri/image/ref.h"
+#include "lib/cleanup.h"
+#include "lib/fileio.h"
+#include "lib/loop.h"
+
+#define UNPACK_PARALLEL 2
+#define UNPACK_MSG_MAX 4096
+#define CREDS_FILE_MAX (1u << 20)
+#define WAITERS_MAX 1024
+#define AUTH_TRIES_MAX 8
+
+enum slot_state { SLOT_WAIT, SLOT_FETCH, SLOT_UNPACK, SLOT_DONE };
+
+struct pull;
+
+struct layer_slot {
+        struct pull *p;
+        size_t i;
+        enum slot_state st;
+        struct img_writer *w;
+        struct layer_slot *next_waiting; /* on an unpack job */
+};
+
+struct unpack_job {
+        struct unpack_job *next;
+        struct img_service *s;
+        char *diff_id, *digest, *media_type;
+        pid_t pid;          /* 0: queued */
+        int fd;             /* the child's message pipe */
+        struct dh_watch *watch;
+        struct dh_buf_lite { char b[UNPACK_MSG_MAX]; size_t n; } msg;
+        struct layer_slot *waiting;
+};
+
+struct pull_waiter {
+        img_pull_fn fn;
+        void *ud;
+};
+
+struct pull {
+        struct pull *next;
+        struct img_service *s;
+        char *key;              /* the normalised reference */
+        struct img_ref ref;
+        struct img_auth_list auths;
+        size_t auth_i;
+        struct img_remote *remote;
+        struct img_remote *retired[AUTH_TRIES_MAX]; /* freed with the pull */
+        size_t nretired;
+        struct pull_waiter *waiters;
+        size_t nwaiters;
+        char *top_digest, *manifest_digest;
+        struct img_manifest man;
+        struct img_config cfg;
+        bool have_cfg;
+        struct img_writer *cfg_writer;
+        struct layer_slot *slots;
+        size_t pending;
+        struct dh_err *err;     /* the first failure */
+        char *image_id;
+        struct dh_timer *finish;
+        bool finished;
+};
+
+static void pull_fail(struct pull *p, struct dh_err *e);
+static void pull_layers(struct pull *p);
+static void unpack_start_queued(struct img_service *s);
+
+/* ---- bookkeeping ---- */
+
+bool img_pulls_use(const struct img_service *s, const char *digest)
+{
+        for (struct pull *p = s->pulls; p; p = p->next) {
+                if ((p->top_digest && strcmp(p->top_digest, digest) == 0) ||
+                    (p->manifest_digest && strcmp(p->manifest_digest, digest) == 0) ||
+                    (p->man.config.digest && strcmp(p->man.config.digest, digest) == 0))
+                        return true;
+                for (size_t i = 0; i < p->man.layers.n; i++)
+                        if (strcmp(p->man.layers.v[i].digest, digest) == 0 ||
+                            (p->have_cfg && i < p->cfg.diff_ids.n &&
+                             strcmp(p->cfg.diff_ids.v[i], digest) == 0))
+                                return true;
+        }
+        return false;
+}
+
+static void unlink_pull(struct pull *p)
+{
+        for (struct pull **pp = &p->s->pulls; *pp; pp = &(*pp)->next)
+                if (*pp == p) {
+                        *pp = p->next;
+                        return;
+                }
+}
+
+static void unpack_forget_slot(struct img_service *s, struct layer_slot *sl)
+{
+        for (struct unpack_job *j = s->unpacks; j; j = j->next)
+                for (struct layer_slot **w = &j->waiting; *w; w = &(*w)->next_waiting)
+                        if (*w == sl) {
+                                *w = sl->next_waiting;
+                                return;
+                        }
+}
+
+static void pull_free(struct pull *p)
+{
+        unlink_pull(p);
+        if (p->finish)
+                dh_timer_cancel(p->finish);
+        img_remote_free(p->remote); /* cancels transfers: no callbacks */
+        for (size_t i = 0; i < p->nretired; i++)
+                img_remote_free(p->retired[i]);
+        img_writer_abort(p->cfg_writer);
+        for (size_t i = 0; p->slots && i < p->man.layers.n; i++) {
+                img_writer_abort(p->slots[i].w);
+                if (p->slots[i].st == SLOT_UNPACK)
+                        unpack_forget_slot(p->s, &p->slots[i]);
+        }
+        free(p->slots);
+        img_manifest_free(&p->man);
+        img_config_free(&p->cfg);
+        img_ref_free(&p->ref);
+        img_auth_list_free(&p->auths);
+        dh_err_free(p->err);
+        free(p->waiters);
+        free(p->key);
+        free(p->top_digest);
+        free(p->manifest_digest);
+        free(p->image_id);
+        free(p);
+}
+
+/* Runs from the loop: tells every waiter, then frees the pull. */
+static void pull_deliver(struct dh_loop *l, void *ud)
+{
+        (void)l;
+        struct pull *p = ud;
+        p->finish = NULL;
+        unlink_pull(p);
+        for (size_t i = 0; i < p->nwaiters; i++)
+                p->waiters[i].fn(p->waiters[i].ud, p->err ? NULL : p->image_id, p->err);
+        pull_free(p);
+}
+
+static void pull_finish(struct pull *p)
+{
+        if (p->finished)
+                return;
+        p->finished = true;
+        struct dh_err *e = NULL;
+        p->finish = dh_loop_timer(p->s->loop, 0, pull_deliver, p, &e);
+        if (!p->finish) {
+                /* No timer (OOM): deliver now; callers tolerate it. */
+                dh_err_free(e);
+                pull_deliver(p->s->loop, p);
+        }
+}
+
+static void pull_fail(struct pull *p, struct dh_err *e)
+{
+        if (!p->err) {
+                p->err = e;
+                dh_err_prefix(&p->err, "pull \"%s\"", p->key);
+        } else {
+                dh_err_free(e);
+        }
+        /* The remote (and its other transfers) goes when the pull is freed,
+         * from the loop: this may run inside one of its callbacks. */
+        pull_finish(p);
+}
+
+static void pull_fail_msg(struct pull *p, int code, const char *msg)
+{
+        struct dh_err *e = NULL;
+        dh_err_set(&e, code, "%s", msg);
+        pull_fail(p, e);
+}
+
+/* ---- the final record ---- */
+
+static void pull_commit(struct pull *p)
+{
+        struct dh_err *e = NULL;
+        struct dh_strv names = { .v = &p->key, .n = 1 };
+        if (img_service_commit(p->s, p->top_digest, p->manifest_digest, &p->man, &p->cfg, &names,
+                               &p->image_id, &e) < 0) {
+                pull_fail(p, e);
+                return;
+        }
+        pull_finish(p);
+}
+
+static void slot_done(struct layer_slot *sl)
+{
+        struct pull *p = sl->p;
+        sl->st = SLOT_DONE;
+        if (--p->pending == 0 && !p->finished)
+                pull_commit(p);
+}
+
+/* ---- unpacking in a child ---- */
+
+static void unpack_job_free(struct unpack_job *j)
+{
+        if (j->watch)
+                dh_watch_remove(j->watch);
+        if (j->fd >= 0)
+                close(j->fd);
+        free(j->diff_id);
+        free(j->digest);
+        free(j->media_type);
+        free(j);
+}
+
+static void unpack_job_unlink(struct unpack_job *j)
+{
+        for (struct unpack_job **jj = &j->s->unpacks; *jj; jj = &(*jj)->next)
+                if (*jj == j) {
+                        *jj = j->next;
+                        return;
+                }
+}
+
+/* The child's whole job: unpack the blob into the layer store. Reports an
+ * error message on the pipe and exits non-zero on failure. */
+static void __attribute__((noreturn)) unpack_child(struct unpack_job *j, int wfd)
+{
+        struct dh_err *e = NULL;
+        struct img_descriptor d = { .digest = j->digest, .media_type = j->media_type };
+        int r = img_service_unpack_now(j->s, &d, j->diff_id, &e);
+        if (r < 0) {
+                const char *m = e && e->msg ? e->msg : "unpack failed";
+                ssize_t k = write(wfd, m, strlen(m));
+                (void)k;
+        }
+        _exit(r < 0 ? 1 : 0);
+}
+
+static void unpack_finished(struct unpack_job *j, bool ok)
+{
+        struct img_service *s = j->s;
+        unpack_job_unlink(j);
+        if (j->pid > 0) {
+                int status;
+                while (waitpid(j->pid, &status, 0) < 0 && errno == EINTR)
+                        ;
+                ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        }
+        /* The child deleted the blob; a failed unpack keeps it for a retry. */
+        ok = ok && img_layers_has(s->layers, j->diff_id);
+        s->unpacks_running--;
+        j->msg.b[j->msg.n < sizeof(j->msg.b) ? j->msg.n : sizeof(j->msg.b) - 1] = '\0';
+        struct layer_slot *sl = j->waiting;
+        j->waiting = NULL;
+        while (sl) {
+                struct layer_slot *next = sl->next_waiting;
+                sl->next_waiting = NULL;
+                if (ok) {
+                        slot_done(sl);
+                } else {
+                        struct dh_err *e = NULL;
+                        dh_err_set(&e, DH_EINVAL_INPUT, "%s", j->msg.n ? j->msg.b : "layer unpack failed");
+                        pull_fail(sl->p, e);
+                }
+                sl = next;
+        }
+        unpack_job_free(j);
+        unpack_start_queued(s);
+}
+
+static void unpack_io(struct dh_loop *l, int fd, uint32_t events, void *ud)
+{
+        (void)l;
+        (void)events;
+        struct unpack_job *j = ud;
+        char buf[512];
+        ssize_t k = read(fd, buf, sizeof(buf));
+        if (k < 0 && (errno == EINTR || errno == EAGAIN))
+                return;
+        if (k > 0) {
+                size_t room = sizeof(j->msg.b) - 1 - j->msg.n;
+                size_t c = (size_t)k < room ? (size_t)k : room;
+                memcpy(j->msg.b + j->msg.n, buf, c);
+                j->msg.n += c;
+                return;
+        }
+        unpack_finished(j, k == 0 && j->msg.n == 0);
+}
+
+static int unpack_spawn(struct unpack_job *j, struct dh_err **err)
+{
+        int pfd[2];
+        if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) < 0)
+                return dh_err_errno(err, errno, "pipe");
+        pid_t pid = fork();
+        if (pid < 0) {
+                close(pfd[0]);
+                close(pfd[1]);
+                return dh_err_errno(err, errno, "fork");
+        }
+        if (pid == 0) {
+                close(pfd[0]);
+                unpack_child(j, pfd[1]);
+        }
+        close(pfd[1]);
+        j->pid = pid;
+        j->fd = pfd[0];
+        j->watch = dh_loop_watch(j->s->loop, j->fd, EPOLLIN, unpack_io, j, err);
+        if (!j->watch)
+                return -1; /* unpack_finished reaps the child */
+        return 0;
+}
+
+static void unpack_start_queued(struct img_service *s)
+{
+        for (struct unpack_job *j = s->unpacks; j && s->unpacks_running < UNPACK_PARALLEL;) {
+                struct unpack_job *next = j->next;
+                if (j->pid == 0) {
+                        s->unpacks_running++;
+                        struct dh_err *e = NULL;
+                        if (unpack_spawn(j, &e) < 0) {
+                                j->msg.n = (size_t)snprintf(j->msg.b, sizeof(j->msg.b), "%s",
+                                                            e ? e->msg : "spawn failed");
+                                dh_err_free(e);
+                                unpack_finished(j, false);
+                                return; /* it restarted the queue */
+                        }
+                }
+                j = next;
+        }
+}
+
+/* Joins the unpack of diff_id in flight, or queues a new one. */
+static void slot_unpack(struct layer_slot *sl)
+{
+        struct pull *p = sl->p;
+        struct img_service *s = p->s;
+        const struct img_descriptor *d = &p->man.layers.v[sl->i];
+        const char *diff_id = p->cfg.diff_ids.v[sl->i];
+        sl->st = SLOT_UNPACK;
+        for (struct unpack_job *j = s->unpacks; j; j = j->next)
+                if (strcmp(j->diff_id, diff_id) == 0) {
+                        sl->next_waiting = j->waiting;
+                        j->waiting = sl;
+                        return;
+                }
+        struct unpack_job *j = calloc(1, sizeof(*j));
+        if (!j || !(j->diff_id = strdup(diff_id)) || !(j->digest = strdup(d->digest)) ||
+            (d->media_type && !(j->media_type = strdup(d->media_type)))) {
+                if (j)
+                        unpack_job_free(j);
+                pull_fail_msg(p, ENOMEM, "out of memory");
+                return;
+        }
+        j->s = s;
+        j->fd = -1;
+        j->waiting = sl;
+        /* Appended: layers unpack in the order they were asked for. */
+        struct unpack_job **tail = &s->unpacks;
+        while (*tail)
+                tail = &(*tail)->next;
+        *tail = j;
+        unpack_start_queued(s);
+}
+
+/* ---- fetching blobs ---- */
+
+static void on_layer_blob(void *ud, struct dh_err *err)
+{
+        struct layer_slot *sl = ud;
+        struct pull *p = sl->p;
+        struct img_writer *w = TAKE_PTR(sl->w);
+        if (p->finished) {
+                img_writer_abort(w);
+                return;
+        }
+        if (err) {
+                img_writer_abort(w);
+                struct dh_err *e = NULL;
+                dh_err_set(&e, err->code, "%s", err->msg);
+                pull_fail(p, e);
+                return;
+        }
+        struct dh_err *e = NULL;
+        char *digest = NULL;
+        if (img_writer_commit(w, &digest, &e) < 0) {
+                pull_fail(p, e);
+                return;
+        }
+        free(digest);
+        slot_unpack(sl);
+}
+
+static void pull_progress(void *ud, const char *digest, int64_t done, int64_t total)
+{
+        struct pull *p = ud;
+        if (p->s->progress)
+                p->s->progress(p->s->progress_ud, digest, done, total);
+}
+
+static void slot_fetch(struct layer_slot *sl)
+{
+        struct pull *p = sl->p;
+        const struct img_descriptor *d = &p->man.layers.v[sl->i];
+        struct dh_err *e = NULL;
+        sl->st = SLOT_FETCH;
+        if (img_writer_open(p->s->store, d->digest, d->size, d->size, &sl->w, &e) < 0 ||
+            img_remote_get_blob(p->remote, d->digest, d->size, sl->w, pull_progress, on_layer_blob, sl,
+                                &e) < 0) {
+                pull_fail(p, e);
+        }
+}
+
+static bool layer_in_flight(struct img_service *s, const char *diff_id)
+{
+        for (struct unpack_job *j = s->unpacks; j; j = j->next)
+                if (strcmp(j->diff_id, diff_id) == 0)
+                        return true;
+        return false;
+}
+
+static void pull_layers(struct pull *p)
+{
+        size_t n = p->man.layers.n;
+        if (p->cfg.diff_ids.n != n) {
+                struct dh_err *e = NULL;
+                dh_err_set(&e, DH_EINVAL_INPUT, "image config lists %zu diff_ids for %zu layers",
+                           p->cfg.diff_ids.n, n);
+                pull_fail(p, e);
+                return;
+        }
+        p->slots = calloc(n ? n : 1, sizeof(*p->slots));
+        if (!p->slots) {
+                pull_fail_msg(p, ENOMEM, "out of memory");
+                return;
+        }
+        p->pending = n + 1; /* +1 until every slot has started */
+        for (size_t i = 0; i < n && !p->finished; i++) {
+                struct layer_slot *sl = &p->slots[i];
+                sl->p = p;
+                sl->i = i;
+                const char *diff_id = p->cfg.diff_ids.v[i];
+                if (!img_digest_valid(diff_id)) {
+                        pull_fail_msg(p, DH_EINVAL_INPUT, "image config: rootfs.diff_ids: invalid digest");
+                        return;
+                }
+                if (img_layers_has(p->s->layers, diff_id) && !layer_in_flight(p->s, diff_id))
+                        slot_done(sl);
+                else if (layer_in_flight(p->s, diff_id) ||
+                         img_store_has(p->s->store, p->man.layers.v[i].digest))
+                        slot_unpack(sl);
+                else
+                        slot_fetch(sl);
+        }
+        if (!p->finished && --p->pending == 0)
+                pull_commit(p);
+}
+
+/* ---- config ---- */
+
+static void pull_config_loaded(struct pull *p)
+{
+        struct dh_err *e = NULL;
+        _cleanup_free_ char *data = NULL;
+        size_t len;
+        if (img_store_read_blob(p->s->store, p->man.config.digest, IMG_CONFIG_MAX, &data, &len, &e) < 0 ||
+            img_config_parse(data, len, &p->cfg, &e) < 0) {
+                pull_fail(p, e);
+                return;
+        }
+        p->have_cfg = true;
+        pull_layers(p);
+}
+
+static void on_config_blob(void *ud, struct dh_err *err)
+{
+        struct pull *p = ud;
+        struct img_writer *w = TAKE_PTR(p->cfg_writer);
+        struct dh_err *e = NULL;
+        char *digest = NULL;
+        if (p->finished) {
+                img_writer_abort(w);
+                return;
+        }
+        if (err) {
+                img_writer_abort(w);
+                dh_err_set(&e, err->code, "%s", err->msg);
+                pull_fail(p, e);
+                return;
+        }
+        if (img_writer_commit(w, &digest, &e) < 0) {
+                pull_fail(p, e);
+                return;
+        }
+        free(digest);
+        pull_config_loaded(p);
+}
+
+static void pull_config(struct pull *p)
+{
+        const struct img_descriptor *c = &p->man.config;
+        if (img_store_has(p->s->store, c->digest)) {
+                pull_config_loaded(p);
+                return;
+        }
+        struct dh_err *e = NULL;
+        int64_t max = c->size >= 0 && c->size <= IMG_CONFIG_MAX ? c->size : IMG_CONFIG_MAX;
+        if (img_writer_open(p->s->store, c->digest, c->size, max, &p->cfg_writer, &e) < 0 ||
+            img_remote_get_blob(p->remote, c->digest, c->size, p->cfg_writer, NULL, on_config_blob, p,
+                                &e) < 0)
+                pull_fail(p, e);
+}
+
+/* ---- manifests ---- */
+
+static int store_small_blob(struct img_store *st, const char *digest, const char *body, size_t len,
+                            struct dh_err **err)
+{
+        struct img_writer *w = NULL;
+        int r = img_writer_open(st, digest, (int64_t)len, (int64_t)len, &w, err);
+        if (r < 0)
+                return r;
+        if ((r = img_writer_write(w, body, len, err)) < 0) {
+                img_writer_abort(w);
+                return r;
+        }
+        char *d = NULL;
+        r = img_writer_commit(w, &d, err);
+        free(d);
+        return r;
+}
+
+static void on_manifest(void *ud, const char *body, size_t len, const char *content_type,
+                        const char *digest, struct dh_err *err);
+
+static void fetch_manifest(struct pull *p, const char *reference)
+{
+        struct dh_err *e = NULL;
+        if (img_remote_get_manifest(p->remote, reference, on_manifest, p, &e) < 0)
+                pull_fail(p, e);
+}
+
+static int pull_open_remote(struct pull *p, struct dh_err **err)
+{
+        if (p->remote)
+                p->retired[p->nretired++] = TAKE_PTR(p->remote);
+        struct img_remote_options o = {
+                .config = p->s->registries,
+                .auth = p->auth_i < p->auths.n ? &p->auths.v[p->auth_i] : NULL,
+        };
+        return img_remote_new(p->s->http, &p->ref, &o, &p->remote, err);
+}
+
+/* With credentials left to try, an authorization failure tries the next. */
+static bool retry_with_next_auth(struct pull *p, const struct dh_err *err)
+{
+        if (err->code != EACCES || p->auth_i + 1 >= p->auths.n || p->top_digest ||
+            p->nretired >= AUTH_TRIES_MAX)
+                return false;
+        p->auth_i++;
+        struct dh_err *e = NULL;
+        if (pull_open_remote(p, &e) < 0) {
+                pull_fail(p, e);
+                return true;
+        }
+        fetch_manifest(p, p->ref.digest ? p->ref.digest : p->ref.tag);
+        return true;
+}
+
+static void on_manifest(void *ud, const char *body, size_t len, const char *content_type,
+                        const char *digest, struct dh_err *err)
+{
+        struct pull *p = ud;
+        struct dh_err *e = NULL;
+        if (p->finished)
+                return;
+        if (err) {
+                if (retry_with_next_auth(p, err))
+                        return;
+                dh_err_set(&e, err->code, "%s", err->msg);
+                pull_fail(p, e);
+                return;
+        }
+        struct img_manifest m = { 0 };
+        if (store_small_blob(p->s->store, digest, body, len, &e) < 0 ||
+            img_manifest_parse(body, len, content_type, &m, &e) < 0) {
+                pull_fail(p, e);
+                return;
+        }
+        bool first = !p->top_digest;
+        if (first && !(p->top_digest = strdup(digest))) {
+                img_manifest_free(&m);
+                pull_fail_msg(p, ENOMEM, "out of memory");
+                return;
+        }
+        if (m.kind == IMG_MEDIA_OCI_INDEX || m.kind == IMG_MEDIA_DOCKER_LIST) {
+                size_t idx;
+                char *next = NULL;
+                if (!first)
+                        dh_err_set(&e, DH_EINVAL_INPUT, "index %s: nested indexes are not supported", digest);
+                else if (img_manifest_select(&m, NULL, NULL, NULL, &idx, &e) == 0 &&
+                         !(next = strdup(m.manifests.v[idx].digest)))
+                        dh_err_set(&e, ENOMEM, "out of memory");
+                img_manifest_free(&m);
+                if (!next) {
+                        pull_fail(p, e);
+                        return;
+                }
+                fetch_manifest(p, next);
+                free(next);
+                return;
+        }
+        if (!(p->manifest_digest = strdup(digest))) {
+                img_manifest_free(&m);
+                pull_fail_msg(p, ENOMEM, "out of memory");
+                return;
+        }
+        p->man = m;
+        pull_config(p);
+}
+
+/* ---- starting ---- */
+
+static int pull_load_auths(struct pull *p, const struct img_auth *auth, struct dh_err **err)
+{
+        struct img_auth_list *l = &p->auths;
+        if (auth) {
+                if (!(l->v = calloc(1, sizeof(*l->v))))
+                        return dh_err_errno(err, ENOMEM, "credentials");
+                l->n = 1;
+                struct img_auth *a = &l->v[0];
+                if ((auth->username && !(a->username = strdup(auth->username))) ||
+                    (auth->password && !(a->password = strdup(auth->password))) ||
+                    (auth->identity_token && !(a->identity_token = strdup(auth->identity_token))) ||
+                    (auth->registry_token && !(a->registry_token = strdup(auth->registry_token))))
+                        return dh_err_errno(err, ENOMEM, "credentials");
+                return 0;
+        }
+        if (!p->s->credentials_file)
+                return 0;
+        _cleanup_free_ char *data = NULL;
+        size_t len;
+        int r = dh_read_file(p->s->credentials_file, CREDS_FILE_MAX, &data, &len, err);
+        if (r == -ENOENT) {
+                dh_err_free(TAKE_PTR(*err));
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        r = img_docker_config_lookup(data, len, &p->ref, l, err);
+        return r < 0 ? dh_err_prefix(err, "%s", p->s->credentials_file) : 0;
+}
+
+static struct pull *pull_find(struct img_service *s, const char *key)
+{
+        for (struct pull *p = s->pulls; p; p = p->next)
+                if (!p->finished && strcmp(p->key, key) == 0)
+                        return p;
+        return NULL;
+}
+
+static int pull_add_waiter(struct pull *p, img_pull_fn fn, void *ud, struct dh_err **err)
+{
+        if (p->nwaiters >= WAITERS_MAX)
+                return dh_err_set(err, DH_ELIMIT, "more than %d waiters on one pull", WAITERS_MAX);
+        struct pull_waiter *nw = realloc(p->waiters, (p->nwaiters + 1) * sizeof(*nw));
+        if (!nw)
+                return dh_err_errno(err, ENOMEM, "pull");
+        p->waiters = nw;
+        p->waiters[p->nwaiters++] = (struct pull_waiter){ fn, ud };
+        return 0;
+}
+
+int img_service_pull(struct img_service *s, const char *ref, const struct img_auth *auth,
+                     img_pull_fn fn, void *ud, struct dh_err **err)
+{
+        if (!s->loop || !s->http)
+                return dh_err_set(err, ENOTSUP, "pull \"%s\": this image service cannot pull", ref);
+        struct img_ref parsed = { 0 };
+        int r = img_ref_parse(ref, &parsed, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *key = img_ref_string(&parsed);
+        if (!key) {
+                img_ref_free(&parsed);
+                return dh_err_errno(err, ENOMEM, "pull");
+        }
+        struct pull *p = pull_find(s, key);
+        if (p) {
+                img_ref_free(&parsed);
+                return pull_add_waiter(p, fn, ud, err);
+        }
+        if (!(p = calloc(1, sizeof(*p)))) {
+                img_ref_free(&parsed);
+                return dh_err_errno(err, ENOMEM, "pull");
+        }
+        p->s = s;
+        p->ref = parsed;
+        p->key = TAKE_PTR(key);
+        p->next = s->pulls;
+        s->pulls = p;
+        if ((r = pull_add_waiter(p, fn, ud, err)) < 0 || (r = pull_load_auths(p, auth, err)) < 0 ||
+            (r = pull_open_remote(p, err)) < 0) {
+                pull_free(p);
+                return dh_err_prefix(err, "pull \"%s\"", ref);
+        }
+        fetch_manifest(p, p->ref.digest ? p->ref.digest : p->ref.tag);
+        return 0;
+}
+
+void img_pulls_cancel_all(struct img_service *s)
+{
+        while (s->pulls)
+                pull_free(s->pulls);
+        while (s->unpacks) {
+                struct unpack_job *j = s->unpacks;
+                s->unpacks = j->next;
+                if (j->pid > 0) {
+                        kill(j->pid, SIGKILL);
+                        while (waitpid(j->pid, NULL, 0) < 0 && errno == EINTR)
+                                ;
+                }
+                unpack_job_free(j);
+        }
+        s->unpacks_running = 0;
+}
