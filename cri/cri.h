@@ -10,6 +10,7 @@
 
 #include "lib/err.h"
 #include "lib/jsondec.h"
+#include "lib/loop.h"
 
 /* --- shared --- */
 struct rt_kv {
@@ -233,6 +234,39 @@ struct rt_status {
         struct rt_condition runtime_ready, network_ready;
 };
 
+/* --- images (CRI ImageService) --- */
+struct rt_auth_config {
+        char *username, *password;
+        char *auth;            /* base64 "user:pass" */
+        char *server_address;
+        char *identity_token, *registry_token;
+};
+struct rt_image {
+        char *id;
+        struct dh_strv repo_tags, repo_digests;
+        uint64_t size;
+        struct rt_int64_value uid; /* the image's numeric User, if it is one */
+        char *username;            /* the image's User when not numeric */
+        bool pinned;
+        /* deckhand extras for GC and `deckctl images`: */
+        int64_t created_ns, last_used_ns;
+};
+struct rt_image_list {
+        struct rt_image *v;
+        size_t n;
+};
+struct rt_image_filter {
+        char *image; /* a reference; NULL: all */
+};
+struct rt_filesystem_usage {
+        int64_t timestamp;
+        char *mountpoint;
+        uint64_t used_bytes, inodes_used;
+        uint64_t capacity_bytes, available_bytes; /* deckhand extras, for GC */
+};
+/* err NULL on success; image_ref is the image id (config digest). */
+typedef void (*rt_pull_done_fn)(void *ud, const char *image_ref, const struct dh_err *err);
+
 /* --- the ops table --- */
 struct rt;
 
@@ -278,6 +312,23 @@ struct rt_ops {
                                     struct rt_container_stats_list *out, struct dh_err **err);
         int (*pod_sandbox_stats)(struct rt *rt, const char *id, struct rt_sandbox_stats *out,
                                  struct dh_err **err);
+
+        /* ImageService. PullImage is asynchronous: done runs from the
+         * runtime's event loop (rt_pull_image_sync waits for it). */
+        int (*pull_image)(struct rt *rt, const struct rt_image_spec *image,
+                          const struct rt_auth_config *auth, rt_pull_done_fn done, void *ud,
+                          struct dh_err **err);
+        int (*list_images)(struct rt *rt, const struct rt_image_filter *f, struct rt_image_list *out,
+                           struct dh_err **err);
+        /* *found is false (and 0 returned) when the image is not present. */
+        int (*image_status)(struct rt *rt, const struct rt_image_spec *image, struct rt_image *out,
+                            bool *found, struct dh_err **err);
+        /* Refused (EBUSY) while a container uses the image; absent is not
+         * an error (as CRI). */
+        int (*remove_image)(struct rt *rt, const struct rt_image_spec *image, struct dh_err **err);
+        int (*image_fs_info)(struct rt *rt, struct rt_filesystem_usage *out, struct dh_err **err);
+        /* deckhand extras: remove what no image uses; mark an image used. */
+        int (*prune_images)(struct rt *rt, int64_t *freed_bytes, struct dh_err **err);
 };
 
 struct rt {
@@ -299,6 +350,15 @@ void rt_container_stats_list_free(struct rt_container_stats_list *l);
 void rt_sandbox_stats_free(struct rt_sandbox_stats *s);
 void rt_version_free(struct rt_version *v);
 void rt_status_free(struct rt_status *s);
+void rt_auth_config_free(struct rt_auth_config *a);
+void rt_image_free(struct rt_image *i);
+void rt_image_list_free(struct rt_image_list *l);
+void rt_filesystem_usage_free(struct rt_filesystem_usage *u);
+
+/* Pulls and waits: runs loop (the one the runtime was opened with) until
+ * the pull is done. */
+int rt_pull_image_sync(struct rt *rt, struct dh_loop *loop, const struct rt_image_spec *image,
+                       const struct rt_auth_config *auth, char **image_ref, struct dh_err **err);
 
 const char *rt_container_state_name(enum rt_container_state s); /* "CONTAINER_RUNNING"... */
 const char *rt_sandbox_state_name(enum rt_sandbox_state s);     /* "SANDBOX_READY"... */

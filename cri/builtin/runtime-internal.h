@@ -13,11 +13,35 @@
 /* How long a request to a shim may take, beyond its own timeout. */
 #define RTB_REPLY_MS 60000
 
+struct img_service;
+
 struct rtb {
         struct rt rt;
         struct rt_layout layout;
         struct cg_layout *cg;
+        /* images: the service opens on first use */
+        struct img_service *images;
+        char *images_dir;
+        struct dh_loop *loop;
+        const struct img_registry_config *registries;
+        char *credentials_file;
+        img_progress_fn pull_progress;
+        void *pull_progress_ud;
 };
+
+/* runtime-images.c */
+int rtb_images(struct rtb *b, struct img_service **out, struct dh_err **err);
+void rtb_images_close(struct rtb *b);
+int rtb_pull_image(struct rt *rt, const struct rt_image_spec *image,
+                   const struct rt_auth_config *auth, rt_pull_done_fn done, void *ud,
+                   struct dh_err **err);
+int rtb_list_images(struct rt *rt, const struct rt_image_filter *f, struct rt_image_list *out,
+                    struct dh_err **err);
+int rtb_image_status(struct rt *rt, const struct rt_image_spec *image, struct rt_image *out,
+                     bool *found, struct dh_err **err);
+int rtb_remove_image(struct rt *rt, const struct rt_image_spec *image, struct dh_err **err);
+int rtb_image_fs_info(struct rt *rt, struct rt_filesystem_usage *out, struct dh_err **err);
+int rtb_prune_images(struct rt *rt, int64_t *freed, struct dh_err **err);
 
 bool rtb_shim_alive(int pid);
 int rtb_read_sandbox(struct rtb *b, const char *sid, struct rt_sandbox_status *st,

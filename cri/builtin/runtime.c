@@ -12,6 +12,7 @@
 #include "cri/builtin/plan-json.h"
 #include "cri/builtin/runtime-internal.h"
 #include "cri/builtin/security.h"
+#include "cri/image/images.h"
 #include "cri/json.h"
 #include "lib/atomicfile.h"
 #include "lib/base64.h"
@@ -181,18 +182,41 @@ static int builtin_list_pod_sandbox(struct rt *rt, const struct rt_sandbox_filte
 }
 
 /* --- containers --- */
+/* The container's root filesystem: a "rootfs:/dir" directory, or an
+ * image from the store (its layers and config). *image_ref gets what
+ * ContainerStatus reports as image_ref. */
+static int image_for(struct rtb *b, const char *image, struct img_rootfs *fs,
+                     struct rt_plan_context *ctx, char **image_ref, struct dh_err **err)
+{
+        if (!image || !*image)
+                return dh_err_set(err, EINVAL, "image: Required value");
+        if (strncmp(image, RT_ROOTFS_PREFIX, strlen(RT_ROOTFS_PREFIX)) == 0) {
+                const char *rootfs = image + strlen(RT_ROOTFS_PREFIX);
+                if (rootfs[0] != '/')
+                        return dh_err_set(err, EINVAL, "image \"%s\": the rootfs directory must be absolute", image);
+                ctx->rootfs_dir = rootfs;
+                *image_ref = strdup(image);
+                return *image_ref ? 0 : dh_err_set(err, ENOMEM, "out of memory");
+        }
+        struct img_service *s;
+        int r = rtb_images(b, &s, err);
+        if (r == 0)
+                r = img_service_rootfs(s, image, fs, err);
+        if (r < 0)
+                return r;
+        ctx->image_layers = &fs->lower_dirs;
+        img_config_plan_context(&fs->config, ctx);
+        struct dh_err *e = NULL;
+        if (img_service_touch(s, fs->image_id, &e) < 0)
+                dh_err_free(e); /* only GC ordering suffers */
+        *image_ref = strdup(fs->image_id);
+        return *image_ref ? 0 : dh_err_set(err, ENOMEM, "out of memory");
+}
+
 static int plan_for(struct rtb *b, const char *sid, const char *cid,
                     const struct rt_container_config *cfg, const struct rt_sandbox_config *scfg,
-                    const struct rt_sandbox_status *sst, struct rt_container_plan *plan,
-                    struct dh_err **err)
+                    struct rt_container_plan *plan, char **image_ref, struct dh_err **err)
 {
-        const char *image = cfg->image.image;
-        if (!image || strncmp(image, RT_ROOTFS_PREFIX, strlen(RT_ROOTFS_PREFIX)) != 0)
-                return dh_err_set(err, ENOTSUP, "image \"%s\": only \"rootfs:/dir\" images are supported "
-                                                "until the image store exists", image ? image : "");
-        const char *rootfs = image + strlen(RT_ROOTFS_PREFIX);
-        if (rootfs[0] != '/')
-                return dh_err_set(err, EINVAL, "image \"%s\": the rootfs directory must be absolute", image);
         _cleanup_free_ char *cdir = rt_container_dir(&b->layout, cid);
         _cleanup_free_ char *sdir = rt_sandbox_dir(&b->layout, sid);
         if (!cdir || !sdir)
@@ -200,13 +224,17 @@ static int plan_for(struct rtb *b, const char *sid, const char *cid,
         const struct rt_namespace_options *ns = &scfg->linux_cfg.security_context.namespace_options;
         struct rt_plan_context ctx = {
                 .container_id = cid, .sandbox_id = sid, .container_dir = cdir, .sandbox_dir = sdir,
-                .log_dir = scfg->log_directory, .rootfs_dir = rootfs,
+                .log_dir = scfg->log_directory,
                 .pod_pid_ns = ns->pid == RT_NS_POD, .host_pid = ns->pid == RT_NS_NODE,
                 .host_ipc = ns->ipc == RT_NS_NODE, .host_network = ns->network == RT_NS_NODE,
                 .hostname = scfg->hostname,
         };
-        (void)sst;
-        return rt_plan_build(cfg, scfg, &ctx, plan, err);
+        struct img_rootfs fs = { 0 };
+        int r = image_for(b, cfg->image.image, &fs, &ctx, image_ref, err);
+        if (r == 0)
+                r = rt_plan_build(cfg, scfg, &ctx, plan, err);
+        img_rootfs_free(&fs);
+        return r;
 }
 
 static int builtin_create_container(struct rt *rt, const char *sandbox_id,
@@ -220,6 +248,7 @@ static int builtin_create_container(struct rt *rt, const char *sandbox_id,
         struct rt_sandbox_config scfg = { 0 };
         struct rt_container_plan plan = { 0 };
         json_t *scfg_json = NULL;
+        _cleanup_free_ char *image_ref = NULL;
         char cid[RT_ID_LEN + 1];
         int r = rtb_find_sandbox(b, sandbox_id, &sid, err);
         if (r == 0)
@@ -236,12 +265,13 @@ static int builtin_create_container(struct rt *rt, const char *sandbox_id,
         if (r == 0)
                 r = rt_new_id(cid, err);
         if (r == 0)
-                r = plan_for(b, sid, cid, cfg, use, &sst, &plan, err);
+                r = plan_for(b, sid, cid, cfg, use, &plan, &image_ref, err);
         if (r == 0)
                 r = rt_security_attach_bpf(&plan, err);
         if (r == 0) {
-                json_t *req = json_pack("{sssssoso}", "op", "create", "id", cid, "plan",
-                                        rt_plan_to_json(&plan), "config", rt_container_config_to_json(cfg));
+                json_t *req = json_pack("{sssssososs}", "op", "create", "id", cid, "plan",
+                                        rt_plan_to_json(&plan), "config", rt_container_config_to_json(cfg),
+                                        "image_ref", image_ref);
                 r = rtb_call(b, sid, req, NULL, 0, 0, NULL, err);
         }
         rt_plan_free(&plan);
@@ -537,6 +567,9 @@ static int builtin_update_container_resources(struct rt *rt, const char *id,
 static void builtin_close(struct rt *rt)
 {
         struct rtb *b = B(rt);
+        rtb_images_close(b);
+        free(b->images_dir);
+        free(b->credentials_file);
         cg_layout_free(b->cg);
         free(b->layout.state_dir);
         free(b->layout.root_dir);
@@ -567,6 +600,12 @@ static const struct rt_ops builtin_ops = {
         .container_stats = builtin_container_stats,
         .list_container_stats = builtin_list_container_stats,
         .pod_sandbox_stats = builtin_pod_sandbox_stats,
+        .pull_image = rtb_pull_image,
+        .list_images = rtb_list_images,
+        .image_status = rtb_image_status,
+        .remove_image = rtb_remove_image,
+        .image_fs_info = rtb_image_fs_info,
+        .prune_images = rtb_prune_images,
 };
 
 int rt_builtin_open(const struct rt_builtin_options *o, struct rt **out, struct dh_err **err)
@@ -578,7 +617,20 @@ int rt_builtin_open(const struct rt_builtin_options *o, struct rt **out, struct 
         b->layout.state_dir = strdup(o && o->state_dir ? o->state_dir : RT_DEFAULT_STATE_DIR);
         b->layout.root_dir = strdup(o && o->root_dir ? o->root_dir : RT_DEFAULT_ROOT_DIR);
         b->layout.shim_path = o && o->shim_path ? strdup(o->shim_path) : dh_exe_sibling("deckhand-shim");
-        int r = b->layout.state_dir && b->layout.root_dir && b->layout.shim_path
+        if (o && o->images_dir)
+                b->images_dir = strdup(o->images_dir);
+        else if (b->layout.root_dir && asprintf(&b->images_dir, "%s/images", b->layout.root_dir) < 0)
+                b->images_dir = NULL;
+        if (o && o->credentials_file)
+                b->credentials_file = strdup(o->credentials_file);
+        if (o) {
+                b->loop = o->loop;
+                b->registries = o->registries;
+                b->pull_progress = o->pull_progress;
+                b->pull_progress_ud = o->pull_progress_ud;
+        }
+        int r = b->layout.state_dir && b->layout.root_dir && b->layout.shim_path && b->images_dir &&
+                                (!o || !o->credentials_file || b->credentials_file)
                         ? 0 : dh_err_set(err, ENOMEM, "out of memory");
         if (r == 0)
                 r = cg_detect(NULL, NULL, &b->cg, err);

@@ -320,6 +320,10 @@ static int container_new(struct shim *s, json_t *req, struct shim_container **ou
         int r = rt_plan_from_json(json_object_get(req, "plan"), &c->plan, err);
         if (r == 0)
                 r = status_from_config(c, s, err);
+        /* The image id the runtime resolved the config's image to. */
+        const char *iref = json_string_value(json_object_get(req, "image_ref"));
+        if (r == 0 && iref && !(c->status.image_ref = strdup(iref)))
+                r = dh_err_set(err, ENOMEM, "out of memory");
         if (r < 0 || !c->id) {
                 shim_container_free(c);
                 return r < 0 ? r : dh_err_set(err, ENOMEM, "out of memory");
