@@ -16,6 +16,7 @@ static const struct {
         { "rm", ctl_rm_main }, { "ps", ctl_ps_main }, { "inspect", ctl_inspect_main },
         { "exec", ctl_exec_main }, { "logs", ctl_logs_main }, { "stats", ctl_stats_main },
         { "reopen-log", ctl_reopen_log_main }, { "update", ctl_update_main },
+        { "images", ctl_images_main }, { "img", ctl_images_main },
 };
 
 static void usage(FILE *f)
@@ -42,7 +43,20 @@ static void usage(FILE *f)
                 "  stats [ID]                resource usage of running containers\n"
                 "  update [--memory B] [--cpu-share N] [--cpu-quota US] [--cpu-period US] ID...\n"
                 "  reopen-log ID...          reopen containers' log files (after rotation)\n"
-                "Runtime commands take --state-dir DIR and --root-dir DIR.\n"
+                "\n"
+                "Image commands:\n"
+                "  images pull [--creds USER:PASS] REF   pull from a registry\n"
+                "  images import FILE|DIR [--name REF]   import an OCI layout (directory or\n"
+                "                            archive) or a `docker save` archive\n"
+                "  images ls [--digests] [-q]            list images\n"
+                "  images inspect REF...     status as JSON\n"
+                "  images rm REF...          remove images no container uses\n"
+                "  images prune              remove every unused image, layer and blob\n"
+                "  images gc [--high PCT] [--low PCT] [--min-age DUR] [--max-age DUR]\n"
+                "                            one round of the kubelet's image GC (85/80%%, 2m)\n"
+                "Runtime and image commands take --state-dir DIR, --root-dir DIR,\n"
+                "--images-dir DIR (default ROOT/images), --registry-config FILE (mirrors,\n"
+                "insecure registries) and --credentials FILE (docker config.json).\n"
                 "  version               print the version\n"
                 "  help                  show this help\n");
 }

@@ -6,6 +6,7 @@
 
 #include "agent/ctl/rt-common.h"
 #include "cri/builtin/runtime.h"
+#include "cri/image/registry.h"
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
 #include "lib/loop.h"
@@ -33,21 +34,61 @@ static const char *take_opt(int *argc, char **argv, const char *name)
         return NULL;
 }
 
+/* What the runtime borrows for its whole life: the loop pulls run on and
+ * the registry configuration. */
+static struct dh_loop *ctl_loop_;
+static struct img_registry_config ctl_registries_;
+
+struct dh_loop *ctl_loop(void)
+{
+        return ctl_loop_;
+}
+
+static void pull_progress(void *ud, const char *digest, int64_t done, int64_t total)
+{
+        (void)ud;
+        fprintf(stderr, "deckctl: pulling %.19s: %.1f of %.1f MiB\n", digest, (double)done / 1048576.0,
+                (double)total / 1048576.0);
+}
+
+static int load_registries(const char *path)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        struct dh_err *err = NULL;
+        if (dh_read_file(path, 1u << 20, &text, &len, &err) < 0 ||
+            img_registry_config_parse(text, len, path, &ctl_registries_, &err) < 0)
+                return ctl_fail("registry config", err);
+        return 0;
+}
+
+static const char *opt_or_env(int *argc, char **argv, const char *opt, const char *env)
+{
+        const char *v = take_opt(argc, argv, opt);
+        return v ? v : getenv(env);
+}
+
 struct rt *ctl_rt_open(int *argc, char **argv)
 {
         struct rt_builtin_options o = {
-                .state_dir = take_opt(argc, argv, "--state-dir"),
-                .root_dir = take_opt(argc, argv, "--root-dir"),
-                .shim_path = take_opt(argc, argv, "--shim-path"),
+                .state_dir = opt_or_env(argc, argv, "--state-dir", "DECKHAND_STATE_DIR"),
+                .root_dir = opt_or_env(argc, argv, "--root-dir", "DECKHAND_ROOT_DIR"),
+                .shim_path = opt_or_env(argc, argv, "--shim-path", "DECKHAND_SHIM"),
+                .images_dir = opt_or_env(argc, argv, "--images-dir", "DECKHAND_IMAGES_DIR"),
+                .credentials_file = opt_or_env(argc, argv, "--credentials", "DECKHAND_CREDENTIALS"),
+                .pull_progress = pull_progress,
         };
-        if (!o.state_dir)
-                o.state_dir = getenv("DECKHAND_STATE_DIR");
-        if (!o.root_dir)
-                o.root_dir = getenv("DECKHAND_ROOT_DIR");
-        if (!o.shim_path)
-                o.shim_path = getenv("DECKHAND_SHIM");
+        const char *registries = opt_or_env(argc, argv, "--registry-config", "DECKHAND_REGISTRY_CONFIG");
+        if (registries && load_registries(registries) != 0)
+                return NULL;
+        o.registries = &ctl_registries_;
         struct rt *rt = NULL;
         struct dh_err *err = NULL;
+        if (!ctl_loop_ && dh_loop_new(&ctl_loop_, &err) < 0) {
+                ctl_fail("event loop", err);
+                return NULL;
+        }
+        o.loop = ctl_loop_;
         if (rt_builtin_open(&o, &rt, &err) < 0) {
                 ctl_fail("open runtime", err);
                 return NULL;
@@ -59,6 +100,9 @@ void ctl_rt_close(struct rt *rt)
 {
         if (rt)
                 rt->ops->close(rt);
+        dh_loop_free(ctl_loop_);
+        ctl_loop_ = NULL;
+        img_registry_config_free(&ctl_registries_);
 }
 
 int ctl_fail(const char *prefix, struct dh_err *err)

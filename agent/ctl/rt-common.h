@@ -15,6 +15,8 @@ struct ctl_rt_opts {
  * built-in runtime; prints the error and returns NULL on failure. */
 struct rt *ctl_rt_open(int *argc, char **argv);
 void ctl_rt_close(struct rt *rt);
+/* The event loop the runtime opened by ctl_rt_open pulls on. */
+struct dh_loop *ctl_loop(void);
 /* Reads a JSON or YAML file holding one document. */
 json_t *ctl_read_doc(const char *path);
 /* Prints "deckctl: <prefix>: <err>" and frees err; returns 1. */
@@ -40,3 +42,4 @@ int ctl_logs_main(int argc, char **argv);
 int ctl_stats_main(int argc, char **argv);
 int ctl_reopen_log_main(int argc, char **argv);
 int ctl_update_main(int argc, char **argv);
+int ctl_images_main(int argc, char **argv);

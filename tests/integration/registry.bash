@@ -33,9 +33,9 @@ registry_start() {
         cat >"$dir/config.yml" <<CFG
 version: 0.1
 log:
-  level: warn
+  level: info
   accesslog:
-    disabled: true
+    disabled: false
 storage:
   filesystem:
     rootdirectory: $data
@@ -68,6 +68,18 @@ registry_start_token() {
     service: $4
     issuer: $5
     rootcertbundle: $6" registry_start "$1"
+}
+
+# How many blob GETs the registry at HOSTPORT has served (from its access
+# log), to show what a pull downloaded.
+registry_blob_gets() {
+        local i port=${1##*:}
+        for i in "${!REGISTRY_DIRS[@]}"; do
+                grep -q "127.0.0.1:$port\$" "${REGISTRY_DIRS[$i]}/config.yml" || continue
+                grep -c '"GET /v2/[^ ]*/blobs/sha256:' "${REGISTRY_DIRS[$i]}/log"
+                return 0
+        done
+        return 1
 }
 
 # The registry's storage directory for HOSTPORT (to tamper with blobs).
