@@ -284,6 +284,26 @@ static int images_prune(struct rt *rt)
         return status;
 }
 
+/* ImageFsInfo as crictl imagefsinfo prints it. */
+static int images_fsinfo(struct rt *rt)
+{
+        struct rt_filesystem_usage u = { 0 };
+        struct dh_err *err = NULL;
+        if (rt->ops->image_fs_info(rt, &u, &err) < 0)
+                return ctl_fail("images fsinfo", err);
+        char ts[32], used[32], inodes[32];
+        snprintf(ts, sizeof ts, "%" PRId64, u.timestamp);
+        snprintf(used, sizeof used, "%" PRIu64, u.used_bytes);
+        snprintf(inodes, sizeof inodes, "%" PRIu64, u.inodes_used);
+        json_t *j = json_pack("{s:{s:[{s:s, s:{s:s}, s:{s:s}, s:{s:s}}]}}", "status", "imageFilesystems",
+                              "timestamp", ts, "fsId", "mountpoint", u.mountpoint, "usedBytes", "value",
+                              used, "inodesUsed", "value", inodes);
+        ctl_print_json(j);
+        json_decref(j);
+        rt_filesystem_usage_free(&u);
+        return 0;
+}
+
 /* Sets one GC flag from its value. */
 static int gc_option(struct img_gc_policy *p, const char *name, const char *v, struct dh_err **err)
 {
@@ -358,10 +378,12 @@ int ctl_images_main(int argc, char **argv)
                 status = images_rm(rt, argc - off, argv + off);
         else if (strcmp(verb, "prune") == 0)
                 status = images_prune(rt);
+        else if (strcmp(verb, "fsinfo") == 0)
+                status = images_fsinfo(rt);
         else if (strcmp(verb, "gc") == 0)
                 status = images_gc(rt, argc - off, argv + off);
         else {
-                fprintf(stderr, "deckctl: images: unknown verb \"%s\" (pull, import, ls, inspect, rm, prune, gc)\n", verb);
+                fprintf(stderr, "deckctl: images: unknown verb \"%s\" (pull, import, ls, inspect, rm, prune, gc, fsinfo)\n", verb);
                 status = 2;
         }
         ctl_rt_close(rt);

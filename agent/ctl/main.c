@@ -52,6 +52,7 @@ static void usage(FILE *f)
                 "  images inspect REF...     status as JSON\n"
                 "  images rm REF...          remove images no container uses\n"
                 "  images prune              remove every unused image, layer and blob\n"
+                "  images fsinfo             the image filesystem's usage (ImageFsInfo)\n"
                 "  images gc [--high PCT] [--low PCT] [--min-age DUR] [--max-age DUR]\n"
                 "                            one round of the kubelet's image GC (85/80%%, 2m)\n"
                 "Runtime and image commands take --state-dir DIR, --root-dir DIR,\n"

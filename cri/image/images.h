@@ -105,8 +105,9 @@ int img_service_remove(struct img_service *s, const char *ref, struct dh_err **e
 int img_service_prune(struct img_service *s, int64_t *freed_bytes, struct dh_err **err);
 /* Marks an image used now (for GC's least-recently-used order). */
 int img_service_touch(struct img_service *s, const char *id, struct dh_err **err);
-/* Bytes and inodes used under root, and the filesystem's capacity and
- * free bytes (for ImageFsInfo and GC thresholds). */
+/* Bytes the store uses (blobs, and unpacked layers as recorded when they
+ * were unpacked), the inodes used on its filesystem, and the filesystem's
+ * capacity and free bytes (for ImageFsInfo and GC thresholds). */
 struct img_fs_usage {
         char *mountpoint;     /* root */
         int64_t used_bytes, inodes_used;

@@ -76,6 +76,41 @@ check "an unknown tag says not found" grep -qi "not found\|unknown" <<<"$out"
 run_capture out rc "$CTL" images pull "$REG/Bad Name"
 check "an invalid reference fails clearly" grep -q "invalid reference format" <<<"$out"
 
+# --- Docker schema 2 manifests, image indexes, platform selection ---
+scripts/build-test-image "$tmp/multi" --tag amd >/dev/null
+scripts/build-test-image "$tmp/multi" --tag arm --arch arm64 >/dev/null
+scripts/build-test-image "$tmp/multi" --tag win --os windows >/dev/null
+make_index() { # TAG ENTRY-TAG...: an OCI index of the entries' manifests, tagged TAG
+        local tag=$1 sel d; shift
+        sel=$(printf '"%s",' "$@"); sel="[${sel%,}]"
+        jq -c --argjson s "$sel" '{schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json",
+                manifests: [.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] as $n | $s | index($n)) | del(.annotations)]}' \
+                "$tmp/multi/index.json" >"$tmp/index.blob"
+        d=$(sha256sum <"$tmp/index.blob" | cut -d' ' -f1)
+        mv "$tmp/index.blob" "$tmp/multi/blobs/sha256/$d"
+        jq -c --arg d "sha256:$d" --arg t "$tag" --argjson n "$(stat -c %s "$tmp/multi/blobs/sha256/$d")" \
+                '.manifests += [{mediaType: "application/vnd.oci.image.index.v1+json", digest: $d, size: $n, annotations: {"org.opencontainers.image.ref.name": $t}}]' \
+                "$tmp/multi/index.json" >"$tmp/index.new" && mv "$tmp/index.new" "$tmp/multi/index.json"
+}
+make_index multi arm amd
+make_index winonly win
+timeout 120 skopeo copy -q --all --dest-tls-verify=false "oci:$tmp/multi:multi" "docker://$REG/test/multi:1" >/dev/null
+timeout 120 skopeo copy -q --all --dest-tls-verify=false "oci:$tmp/multi:winonly" "docker://$REG/test/winonly:1" >/dev/null
+amd_cfg=$(jq -r '.config.digest' "$tmp/multi/blobs/sha256/$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"]=="amd") | .digest' "$tmp/multi/index.json" | cut -d: -f2)")
+run_capture out rc "$CTL" images pull "$REG/test/multi:1"
+check "a multi-platform index pulls" test "$rc" = 0
+check "... its linux/amd64 entry" contains "$out" "$amd_cfg"
+run_capture out rc "$CTL" images inspect "$REG/test/multi:1"
+check "the repo digest names the index" grep -q "\"$REG/test/multi@sha256:" <<<"$out"
+run_capture out rc "$CTL" images pull "$REG/test/winonly:1"
+check "an image with no linux/amd64 entry fails" test "$rc" != 0
+check "... saying which platforms it has" contains "$out" "no matching manifest for linux/amd64 in the manifest list entries (available: windows/amd64)"
+timeout 120 skopeo copy -q --format v2s2 --dest-tls-verify=false "oci:$tmp/oci:app" "docker://$REG/test/v2s2:1" >/dev/null
+check "the registry holds a Docker schema 2 manifest" \
+        grep -q 'application/vnd.docker.distribution.manifest.v2+json' < <(curl -s -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "http://$REG/v2/test/v2s2/manifests/1")
+run_capture out rc "$CTL" images pull "$REG/test/v2s2:1"
+check "a Docker schema 2 image pulls" test "$rc" = 0
+
 # --- credentials ---
 run_capture out rc "$CTL" images pull "$AREG/private/img:app"
 check "an auth registry refuses anonymous pulls" test "$rc" != 0
@@ -130,6 +165,17 @@ check "layers stack (the top layer's file is visible)" contains "$out" "tag=app 
 check "the top layer's whiteout hides the base layer's file" grep -qx 0 <<<"$out"
 run_capture out rc "$CTL" inspect "$cid"
 check "the container reports the image id as image_ref" contains "$out" "\"image_ref\": \"$app_id\""
+cat >"$tmp/ctr-sig.json" <<J
+{"metadata": {"name": "sig"}, "image": {"image": "$REG/test/img:app"}, "log_path": "sig.log",
+ "command": ["sh", "-c", "trap 'echo got-usr1; exit 0' USR1; echo ready; while :; do sleep 0.1; done"]}
+J
+sig=$("$CTL" create "$sid" "$tmp/ctr-sig.json" "$tmp/pod.json")
+"$CTL" start "$sig" >/dev/null
+for i in $(seq 50); do "$CTL" logs "$sig" 2>/dev/null | grep -q ready && break; sleep 0.1; done
+"$CTL" stop -t 10 "$sig" >/dev/null
+run_capture out rc "$CTL" logs "$sig"
+check "stop sends the image's StopSignal (SIGUSR1)" contains "$out" "got-usr1"
+"$CTL" rm "$sig" >/dev/null
 run_capture out rc "$CTL" images rm "$REG/test/img:app"
 check "removing an image in use is refused" test "$rc" != 0
 check "... naming the container" contains "$out" "in use by container ${cid:0:12}"
