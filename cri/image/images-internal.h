@@ -23,6 +23,8 @@ struct img_service {
 };
 
 /* --- records.c: images.json, read and written under <root>/lock --- */
+/* Decodes images.json; records naming invalid digests are dropped. */
+int img_records_parse(const char *data, size_t len, struct img_record_list *out, struct dh_err **err);
 int img_records_load(int root_fd, struct img_record_list *out, struct dh_err **err);
 int img_records_save(int root_fd, const struct img_record_list *l, struct dh_err **err);
 /* flock(LOCK_EX) on <root>/lock; *lock_fd is closed by the caller. */

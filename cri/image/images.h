@@ -12,8 +12,11 @@
  *
  * An image's id is its config digest (as containerd and CRI report it).
  * A crash at any point leaves a consistent store: records are written
- * after everything they name is in place, and layers and blobs that no
- * record names are only removed by prune/GC. */
+ * after everything they name is in place (checked under the lock), and a
+ * record is removed before the layers and blobs only it named. Removal and
+ * prune leave alone what this process's pulls in flight use; a pull in
+ * another process sharing the root can lose a fresh layer to them and then
+ * fails cleanly (the next pull fetches it again). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>

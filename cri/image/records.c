@@ -89,6 +89,37 @@ static bool record_valid(const struct img_record *r)
         return true;
 }
 
+int img_records_parse(const char *data, size_t len, struct img_record_list *out, struct dh_err **err)
+{
+        if (len > IMG_RECORDS_FILE_MAX)
+                return dh_err_set(err, DH_ELIMIT, "%s of %zu bytes exceeds %u", RECORDS_NAME, len,
+                                  IMG_RECORDS_FILE_MAX);
+        json_error_t je;
+        json_t *j = json_loadb(data, len, 0, &je);
+        if (!j)
+                return dh_err_set(err, DH_EINVAL_INPUT, "%s: line %d: %s", RECORDS_NAME, je.line, je.text);
+        struct img_record_list l = { 0 };
+        struct dh_ferrs errs = { 0 };
+        struct jd_ctx c = { .errs = &errs };
+        jd_decode_object(&c, j, &l, &t_file);
+        json_decref(j);
+        if (errs.n || errs.dropped || l.n > IMG_RECORDS_MAX) {
+                char *line = errs.n ? dh_ferr_format(&errs.v[0]) : NULL;
+                dh_err_set(err, errs.n || errs.dropped ? DH_EINVAL_INPUT : DH_ELIMIT, "%s: %s", RECORDS_NAME,
+                           line ? line : "too many images");
+                free(line);
+                dh_ferrs_free(&errs);
+                img_record_list_free(&l);
+                return -DH_EINVAL_INPUT;
+        }
+        /* Records that name nothing usable are dropped rather than trusted. */
+        for (size_t i = l.n; i-- > 0;)
+                if (!record_valid(&l.v[i]))
+                        img_records_drop(&l, i);
+        *out = l;
+        return 0;
+}
+
 int img_records_load(int root_fd, struct img_record_list *out, struct dh_err **err)
 {
         _cleanup_close_ int fd = openat(root_fd, RECORDS_NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -102,31 +133,7 @@ int img_records_load(int root_fd, struct img_record_list *out, struct dh_err **e
         _cleanup_free_ char *data = NULL;
         size_t len;
         int r = dh_read_fd(fd, RECORDS_NAME, IMG_RECORDS_FILE_MAX, &data, &len, err);
-        if (r < 0)
-                return r;
-        json_error_t je;
-        json_t *j = json_loadb(data, len, 0, &je);
-        if (!j)
-                return dh_err_set(err, DH_EINVAL_INPUT, "%s: line %d: %s", RECORDS_NAME, je.line, je.text);
-        struct img_record_list l = { 0 };
-        struct dh_ferrs errs = { 0 };
-        struct jd_ctx c = { .errs = &errs };
-        jd_decode_object(&c, j, &l, &t_file);
-        json_decref(j);
-        if (errs.n || errs.dropped) {
-                char *line = errs.n ? dh_ferr_format(&errs.v[0]) : NULL;
-                dh_err_set(err, DH_EINVAL_INPUT, "%s: %s", RECORDS_NAME, line ? line : "invalid");
-                free(line);
-                dh_ferrs_free(&errs);
-                img_record_list_free(&l);
-                return -DH_EINVAL_INPUT;
-        }
-        /* Records that name nothing usable are dropped rather than trusted. */
-        for (size_t i = l.n; i-- > 0;)
-                if (!record_valid(&l.v[i]))
-                        img_records_drop(&l, i);
-        *out = l;
-        return 0;
+        return r < 0 ? r : img_records_parse(data, len, out, err);
 }
 
 int img_records_save(int root_fd, const struct img_record_list *l, struct dh_err **err)

@@ -22,29 +22,6 @@
 
 /* ---- helpers ---- */
 
-/* Runs argv with stdout to /dev/null; true if it exited 0. */
-static bool run(const char *const argv[])
-{
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-        pid_t pid;
-        int r = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        if (r != 0) {
-                fprintf(stderr, "  spawn %s: %s\n", argv[0], strerror(r));
-                return false;
-        }
-        int status;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                fprintf(stderr, "  %s failed (status %d)\n", argv[0], status);
-                return false;
-        }
-        return true;
-}
-
 /* A shell command (fixed strings built by the tests themselves). */
 static bool sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static bool sh(const char *fmt, ...)
@@ -57,7 +34,7 @@ static bool sh(const char *fmt, ...)
         if (n < 0)
                 return false;
         const char *argv[] = { "/bin/sh", "-ec", cmd, NULL };
-        bool ok = run(argv);
+        bool ok = test_spawn(argv);
         if (!ok)
                 fprintf(stderr, "  command: %s\n", cmd);
         free(cmd);
@@ -87,7 +64,7 @@ __attribute__((destructor)) static void fixtures_cleanup(void)
 static bool build_layout(const char *dir, const char *tag, const char *env)
 {
         const char *argv[] = { "scripts/build-test-image", dir, "--tag", tag, "--env", env, NULL };
-        return run(argv);
+        return test_spawn(argv);
 }
 
 static bool have_fixtures(void)

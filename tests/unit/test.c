@@ -1,7 +1,11 @@
 /* Runner for the unit-test harness in test.h. */
 #include "test.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "lib/atomicfile.h"
 
@@ -67,4 +71,26 @@ void test_rmtree(char *dir)
                 dh_err_free(e);
         }
         free(dir);
+}
+
+bool test_spawn(const char *const argv[])
+{
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        pid_t pid;
+        int r = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        if (r != 0) {
+                fprintf(stderr, "  spawn %s: %s\n", argv[0], strerror(r));
+                return false;
+        }
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                fprintf(stderr, "  %s failed (status %d)\n", argv[0], status);
+                return false;
+        }
+        return true;
 }

@@ -20,6 +20,9 @@ int test_run_all(const char *prog);
  * removal (never following symlinks; frees dir). */
 char *test_mkdtemp(const char *tag);
 void test_rmtree(char *dir);
+/* Runs argv (PATH searched) with stdout to /dev/null; true if it exited 0.
+ * Failures are described on stderr. */
+bool test_spawn(const char *const argv[]);
 /* Path under tests/data (TEST_DATA_DIR is set by the Makefile). */
 const char *test_data(const char *rel);
 
