@@ -80,8 +80,8 @@ static void pull_finished(void *ud, const char *image_id, struct dh_err *err)
 }
 
 int rtb_pull_image(struct rt *rt, const struct rt_image_spec *image,
-                              const struct rt_auth_config *auth, rt_pull_done_fn done, void *ud,
-                              struct dh_err **err)
+                   const struct rt_auth_config *auth, rt_pull_done_fn done, void *ud,
+                   struct dh_err **err)
 {
         struct rtb *b = (struct rtb *)rt;
         struct img_service *s;
@@ -157,8 +157,8 @@ static int image_from_record(struct img_service *s, const struct img_record *r, 
         return 0;
 }
 
-int rtb_list_images(struct rt *rt, const struct rt_image_filter *f,
-                               struct rt_image_list *out, struct dh_err **err)
+int rtb_list_images(struct rt *rt, const struct rt_image_filter *f, struct rt_image_list *out,
+                    struct dh_err **err)
 {
         struct rtb *b = (struct rtb *)rt;
         struct img_service *s;
@@ -189,22 +189,29 @@ int rtb_list_images(struct rt *rt, const struct rt_image_filter *f,
         return 0;
 }
 
-int rtb_image_status(struct rt *rt, const struct rt_image_spec *image,
-                                struct rt_image *out, bool *found, struct dh_err **err)
+/* The record ref names: 1 found, 0 absent (not an error in CRI). */
+static int find_record(struct rtb *b, const char *ref, struct img_service **s,
+                       struct img_record *rec, struct dh_err **err)
 {
-        struct rtb *b = (struct rtb *)rt;
-        struct img_service *s;
-        int r = rtb_images(b, &s, err);
+        int r = rtb_images(b, s, err);
         if (r < 0)
                 return r;
-        struct img_record rec = { 0 };
-        *found = false;
-        r = img_service_status(s, image->image, &rec, err);
+        r = img_service_status(*s, ref, rec, err);
         if (r == -ENOENT) {
                 dh_err_free(TAKE_PTR(*err));
                 return 0;
         }
-        if (r < 0)
+        return r < 0 ? r : 1;
+}
+
+int rtb_image_status(struct rt *rt, const struct rt_image_spec *image, struct rt_image *out,
+                     bool *found, struct dh_err **err)
+{
+        struct img_service *s;
+        struct img_record rec = { 0 };
+        *found = false;
+        int r = find_record((struct rtb *)rt, image->image, &s, &rec, err);
+        if (r <= 0)
                 return r;
         r = image_from_record(s, &rec, out);
         img_record_free(&rec);
@@ -228,21 +235,13 @@ static char *container_using(struct rtb *b, const char *id, struct dh_err **err)
         return user;
 }
 
-int rtb_remove_image(struct rt *rt, const struct rt_image_spec *image,
-                                struct dh_err **err)
+int rtb_remove_image(struct rt *rt, const struct rt_image_spec *image, struct dh_err **err)
 {
         struct rtb *b = (struct rtb *)rt;
         struct img_service *s;
-        int r = rtb_images(b, &s, err);
-        if (r < 0)
-                return r;
         struct img_record rec = { 0 };
-        r = img_service_status(s, image->image, &rec, err);
-        if (r == -ENOENT) {
-                dh_err_free(TAKE_PTR(*err));
-                return 0;
-        }
-        if (r < 0)
+        int r = find_record(b, image->image, &s, &rec, err);
+        if (r <= 0)
                 return r;
         _cleanup_free_ char *user = container_using(b, rec.id, err);
         if (*err) {

@@ -44,24 +44,73 @@ static bool layer_referenced(const struct img_record_list *l, const char *diff_i
         return false;
 }
 
-/* Removes layers and blobs no record (and no pull of ours) uses; caller
- * holds the lock. */
-static int prune_locked(struct img_service *s, const struct img_record_list *l, int64_t *freed,
-                        struct dh_err **err)
+/* Layers and blobs are pruned and measured the same way, through these. */
+struct kind {
+        int (*list)(struct img_service *s, char ***ids, size_t *n, struct dh_err **err);
+        bool (*referenced)(const struct img_record_list *l, const char *id);
+        int64_t (*size)(struct img_service *s, const char *id); /* bytes on disk; 0 if unknown */
+        int (*remove)(struct img_service *s, const char *id, struct dh_err **err);
+};
+
+static int layers_list(struct img_service *s, char ***ids, size_t *n, struct dh_err **err)
+{
+        return img_layers_list(s->layers, ids, n, err);
+}
+
+static int64_t layer_size(struct img_service *s, const char *id)
+{
+        int64_t sz = 0;
+        struct dh_err *e = NULL;
+        if (img_layers_size(s->layers, id, &sz, &e) < 0)
+                dh_err_free(e);
+        return sz;
+}
+
+static int layer_remove(struct img_service *s, const char *id, struct dh_err **err)
+{
+        return img_layers_remove(s->layers, id, err);
+}
+
+static int blobs_list(struct img_service *s, char ***ids, size_t *n, struct dh_err **err)
+{
+        return img_store_list(s->store, ids, n, err);
+}
+
+static int64_t blob_size(struct img_service *s, const char *id)
+{
+        int fd = -1;
+        struct stat st;
+        struct dh_err *e = NULL;
+        if (img_store_open_blob(s->store, id, &fd, &e) < 0) {
+                dh_err_free(e);
+                return 0;
+        }
+        int64_t sz = fstat(fd, &st) == 0 ? (int64_t)st.st_blocks * 512 : 0;
+        close(fd);
+        return sz;
+}
+
+static int blob_remove(struct img_service *s, const char *id, struct dh_err **err)
+{
+        return img_store_delete(s->store, id, err);
+}
+
+static const struct kind layer_kind = { layers_list, layer_referenced, layer_size, layer_remove };
+static const struct kind blob_kind = { blobs_list, blob_referenced, blob_size, blob_remove };
+
+/* Removes what no record (and no pull of ours) uses; caller holds the
+ * lock. Something already gone is not an error. */
+static int prune_kind(struct img_service *s, const struct kind *k, const struct img_record_list *l,
+                      int64_t *freed, struct dh_err **err)
 {
         char **ids = NULL;
         size_t n = 0;
-        int r = img_layers_list(s->layers, &ids, &n, err);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < n && r == 0; i++) {
-                if (layer_referenced(l, ids[i]) || img_pulls_use(s, ids[i]))
+        int r = k->list(s, &ids, &n, err);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                if (k->referenced(l, ids[i]) || img_pulls_use(s, ids[i]))
                         continue;
-                int64_t sz = 0;
-                struct dh_err *e = NULL;
-                if (img_layers_size(s->layers, ids[i], &sz, &e) < 0)
-                        dh_err_free(TAKE_PTR(e));
-                r = img_layers_remove(s->layers, ids[i], err);
+                int64_t sz = k->size(s, ids[i]);
+                r = k->remove(s, ids[i], err);
                 if (r == -ENOENT) {
                         dh_err_free(TAKE_PTR(*err));
                         r = 0;
@@ -70,33 +119,14 @@ static int prune_locked(struct img_service *s, const struct img_record_list *l, 
                 }
         }
         img_digests_free(ids, n);
-        if (r < 0)
-                return r;
-        if ((r = img_store_list(s->store, &ids, &n, err)) < 0)
-                return r;
-        for (size_t i = 0; i < n && r == 0; i++) {
-                if (blob_referenced(l, ids[i]) || img_pulls_use(s, ids[i]))
-                        continue;
-                int fd = -1;
-                struct stat st = { 0 };
-                struct dh_err *e = NULL;
-                if (img_store_open_blob(s->store, ids[i], &fd, &e) == 0) {
-                        if (fstat(fd, &st) < 0)
-                                st.st_size = 0;
-                        close(fd);
-                } else {
-                        dh_err_free(e);
-                }
-                r = img_store_delete(s->store, ids[i], err);
-                if (r == -ENOENT) {
-                        dh_err_free(TAKE_PTR(*err));
-                        r = 0;
-                } else if (r == 0) {
-                        *freed += st.st_size;
-                }
-        }
-        img_digests_free(ids, n);
         return r;
+}
+
+static int prune_locked(struct img_service *s, const struct img_record_list *l, int64_t *freed,
+                        struct dh_err **err)
+{
+        int r = prune_kind(s, &layer_kind, l, freed, err);
+        return r < 0 ? r : prune_kind(s, &blob_kind, l, freed, err);
 }
 
 int img_service_prune(struct img_service *s, int64_t *freed_bytes, struct dh_err **err)
@@ -149,46 +179,15 @@ void img_fs_usage_free(struct img_fs_usage *u)
         }
 }
 
-/* Bytes used by the blobs (layers are counted from their recorded sizes). */
-static int blobs_usage(struct img_service *s, int64_t *bytes, struct dh_err **err)
+static int usage_kind(struct img_service *s, const struct kind *k, int64_t *bytes, struct dh_err **err)
 {
         char **ids = NULL;
         size_t n = 0;
-        int r = img_store_list(s->store, &ids, &n, err);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < n; i++) {
-                int fd = -1;
-                struct dh_err *e = NULL;
-                struct stat st;
-                if (img_store_open_blob(s->store, ids[i], &fd, &e) < 0) {
-                        dh_err_free(e);
-                        continue;
-                }
-                if (fstat(fd, &st) == 0)
-                        *bytes += (int64_t)st.st_blocks * 512;
-                close(fd);
-        }
+        int r = k->list(s, &ids, &n, err);
+        for (size_t i = 0; r == 0 && i < n; i++)
+                *bytes += k->size(s, ids[i]);
         img_digests_free(ids, n);
-        return 0;
-}
-
-static int layers_usage(struct img_service *s, int64_t *bytes, struct dh_err **err)
-{
-        char **ids = NULL;
-        size_t n = 0;
-        int r = img_layers_list(s->layers, &ids, &n, err);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < n; i++) {
-                int64_t sz = 0;
-                struct dh_err *e = NULL;
-                if (img_layers_size(s->layers, ids[i], &sz, &e) < 0)
-                        dh_err_free(e);
-                *bytes += sz;
-        }
-        img_digests_free(ids, n);
-        return 0;
+        return r;
 }
 
 int img_service_fs_usage(struct img_service *s, struct img_fs_usage *out, struct dh_err **err)
@@ -201,9 +200,9 @@ int img_service_fs_usage(struct img_service *s, struct img_fs_usage *out, struct
         u.capacity_bytes = (int64_t)vfs.f_blocks * (int64_t)vfs.f_frsize;
         u.available_bytes = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
         u.inodes_used = (int64_t)(vfs.f_files - vfs.f_ffree);
-        int r = blobs_usage(s, &u.used_bytes, err);
+        int r = usage_kind(s, &blob_kind, &u.used_bytes, err);
         if (r == 0)
-                r = layers_usage(s, &u.used_bytes, err);
+                r = usage_kind(s, &layer_kind, &u.used_bytes, err);
         if (r < 0)
                 return r;
         if (!(u.mountpoint = strdup(s->root)))

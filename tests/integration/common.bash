@@ -30,3 +30,37 @@ finish() {
         echo "$T_NAME: $T_PASSED passed, $T_FAILED failed"
         [ "$T_FAILED" -eq 0 ]
 }
+
+# --- tests that run containers (root: namespaces, mounts, cgroups) ---
+
+# rt_setup TAG: exits the test as failed unless root; otherwise makes $tmp
+# (a fresh directory), points deckctl's runtime at it (DECKHAND_STATE_DIR,
+# DECKHAND_ROOT_DIR, DECKHAND_SHIM) and names $cgparent, the cgroup parent
+# the test's pods must use. Call rt_cleanup from the test's EXIT trap.
+rt_setup() {
+        if [ "$(id -u)" -ne 0 ]; then
+                echo "$T_NAME: needs root (namespaces, mounts, cgroups)" >&2
+                echo "$T_NAME: 0 passed, 1 failed"
+                exit 1
+        fi
+        tmp=$(mktemp -d "/tmp/deckhand-$1.XXXXXX")
+        export DECKHAND_STATE_DIR=$tmp/state DECKHAND_ROOT_DIR=$tmp/root DECKHAND_SHIM=$BUILD_DIR/deckhand-shim
+        cgparent=deckhand-test-$1-$$
+}
+
+# Removes the test's pods, then anything of them that survived: a shim this
+# test started that did not go away is killed (a failure was reported
+# already), mounts under $tmp, the test's cgroups, and $tmp. Nothing else on
+# the machine is touched.
+rt_cleanup() {
+        local p c
+        for p in $("$BUILD_DIR/deckctl" pods -q 2>/dev/null); do
+                timeout 20 "$BUILD_DIR/deckctl" rmp "$p" >/dev/null 2>&1
+        done
+        pkill -9 -f "deckhand-shim --id [0-9a-f]* --state-dir $tmp/state" 2>/dev/null
+        grep "$tmp" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m"; done
+        for c in /sys/fs/cgroup/*/"$cgparent" /sys/fs/cgroup/"$cgparent"; do
+                [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} + 2>/dev/null
+        done
+        rm -rf "$tmp"
+}

@@ -10,23 +10,10 @@ cd "$(dirname "$0")/../.."
 . tests/integration/common.bash
 . tests/integration/registry.bash
 CTL=$BUILD_DIR/deckctl
-if [ "$(id -u)" -ne 0 ]; then
-        echo "images.sh: needs root (containers run from the pulled images)" >&2
-        echo "images.sh: 0 passed, 1 failed"
-        exit 1
-fi
-tmp=$(mktemp -d /tmp/deckhand-img.XXXXXX)
-export DECKHAND_STATE_DIR=$tmp/state DECKHAND_ROOT_DIR=$tmp/root DECKHAND_SHIM=$BUILD_DIR/deckhand-shim
-cgparent=deckhand-test-img-$$
+rt_setup img
 cleanup() {
-        for p in $("$CTL" pods -q 2>/dev/null); do timeout 20 "$CTL" rmp "$p" >/dev/null 2>&1; done
-        pkill -9 -f "deckhand-shim --id [0-9a-f]* --state-dir $tmp/state" 2>/dev/null
-        grep "$tmp" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m"; done
-        for c in /sys/fs/cgroup/*/"$cgparent" /sys/fs/cgroup/"$cgparent"; do
-                [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} + 2>/dev/null
-        done
+        rt_cleanup
         registry_stop_all
-        rm -rf "$tmp"
 }
 trap cleanup EXIT
 

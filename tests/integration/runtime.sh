@@ -8,25 +8,8 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/integration/common.bash
 CTL=$BUILD_DIR/deckctl
-if [ "$(id -u)" -ne 0 ]; then
-        echo "runtime.sh: SKIPPED: needs root (namespaces, mounts, cgroups)" >&2
-        echo "runtime.sh: 0 passed, 1 failed"
-        exit 1
-fi
-tmp=$(mktemp -d /tmp/deckhand-rt.XXXXXX)
-export DECKHAND_STATE_DIR=$tmp/state DECKHAND_ROOT_DIR=$tmp/root DECKHAND_SHIM=$BUILD_DIR/deckhand-shim
-cgparent=deckhand-test-$$
-cleanup() {
-        for p in $("$CTL" pods -q 2>/dev/null); do timeout 20 "$CTL" rmp "$p" >/dev/null 2>&1; done
-        # A shim this test started that did not go away is killed (a failure
-        # was reported already); nothing else on the machine is touched.
-        pkill -9 -f "deckhand-shim --id [0-9a-f]* --state-dir $tmp/state" 2>/dev/null
-        grep "$tmp" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m"; done
-        for c in /sys/fs/cgroup/*/"$cgparent" /sys/fs/cgroup/"$cgparent"; do
-                [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} + 2>/dev/null
-        done
-        rm -rf "$tmp"
-}
+rt_setup rt
+cleanup() { rt_cleanup; }
 trap cleanup EXIT
 scripts/busybox-rootfs.sh "$tmp/rootfs" >/dev/null
 mkdir -p "$tmp/logs" "$tmp/vol" "$tmp/outside"

