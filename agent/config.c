@@ -451,23 +451,6 @@ static int check_type_meta(const char *name, json_t *doc, struct dh_err **err)
         return 0;
 }
 
-static int ferrs_to_err(const char *name, const struct dh_ferrs *errs, struct dh_err **err)
-{
-        struct dh_buf b;
-        dh_buf_init(&b, 64 * 1024);
-        bool many = errs->n + errs->dropped > 1;
-        dh_buf_printf(&b, NULL, "%s: %s", name, many ? "[" : "");
-        for (size_t i = 0; i < errs->n; i++) {
-                _cleanup_free_ char *f = dh_ferr_format(&errs->v[i]);
-                dh_buf_printf(&b, NULL, "%s%s", i ? ", " : "", f ? f : "?");
-        }
-        if (errs->dropped)
-                dh_buf_printf(&b, NULL, ", and %zu more errors", errs->dropped);
-        dh_buf_puts(&b, many ? "]" : "", NULL);
-        _cleanup_free_ char *msg = dh_buf_steal(&b);
-        return dh_err_set(err, DH_EINVAL_INPUT, "%s", msg ? msg : name);
-}
-
 static bool json_has(json_t *doc, const char *key)
 {
         json_t *v = json_object_get(doc, key);
@@ -548,7 +531,7 @@ static int decode_doc(const char *name, json_t *doc, const char *base_dir,
         struct jd_ctx c = { .errs = &errs };
         jd_decode_object(&c, doc, &tmp, &t_kubelet_config);
         if (errs.n || errs.dropped) {
-                r = ferrs_to_err(name, &errs, err);
+                r = dh_ferrs_to_err(name, &errs, err);
                 dh_ferrs_free(&errs);
                 agent_config_free(&tmp);
                 return r;

@@ -210,3 +210,20 @@ void dh_ferrs_free(struct dh_ferrs *e)
         free(e->v);
         *e = (struct dh_ferrs){ 0 };
 }
+
+int dh_ferrs_to_err(const char *name, const struct dh_ferrs *errs, struct dh_err **err)
+{
+        struct dh_buf b;
+        dh_buf_init(&b, 64 * 1024);
+        bool many = errs->n + errs->dropped > 1;
+        dh_buf_printf(&b, NULL, "%s: %s", name, many ? "[" : "");
+        for (size_t i = 0; i < errs->n; i++) {
+                _cleanup_free_ char *f = dh_ferr_format(&errs->v[i]);
+                dh_buf_printf(&b, NULL, "%s%s", i ? ", " : "", f ? f : "?");
+        }
+        if (errs->dropped)
+                dh_buf_printf(&b, NULL, ", and %zu more errors", errs->dropped);
+        dh_buf_puts(&b, many ? "]" : "", NULL);
+        _cleanup_free_ char *msg = dh_buf_steal(&b);
+        return dh_err_set(err, DH_EINVAL_INPUT, "%s", msg ? msg : name);
+}

@@ -2,6 +2,7 @@
  * "<field path>: <Type>: <value>: <detail>" entries, collected so that every
  * problem in an object is reported at once. */
 #pragma once
+#include "lib/err.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,6 +67,9 @@ void dh_ferr_add(struct dh_ferrs *e, enum dh_ferr_type type, const char *field,
 
 /* "field: Type: value: detail" into a new string (caller frees). */
 char *dh_ferr_format(const struct dh_ferr *f);
+/* All of errs as one DH_EINVAL_INPUT error: "name: <error>" or, for
+ * several, "name: [<error>, <error>, and N more errors]" (bounded). */
+int dh_ferrs_to_err(const char *name, const struct dh_ferrs *errs, struct dh_err **err);
 void dh_ferrs_free(struct dh_ferrs *e);
 /* Quotes s as Go's %q would (printable ASCII kept, the rest escaped), into
  * a new string. Long values are cut with "..." so messages stay bounded. */

@@ -293,6 +293,10 @@ void jd_decode_map(struct jd_ctx *c, json_t *v, void *dst, const struct jd_type 
         size_t n = json_object_size(v);
         if (n == 0 || m->v)
                 return;
+        if (t->max > 0 && n > (uint64_t)t->max) {
+                dh_ferr_add(c->errs, DH_FERR_TOO_MANY, dh_path_str(&c->path), NULL, NULL);
+                return;
+        }
         m->v = calloc(n, t->entry_size);
         if (!m->v) {
                 dh_ferr_invalid_raw(c->errs, &c->path, NULL, "out of memory");
@@ -303,7 +307,8 @@ void jd_decode_map(struct jd_ctx *c, json_t *v, void *dst, const struct jd_type 
         json_object_foreach(v, key, val) {
                 char *entry = (char *)m->v + m->n++ * t->entry_size;
                 *(char **)entry = strdup(key);
-                size_t mark = dh_path_key(&c->path, key);
+                _cleanup_free_ char *q = t->variant == JD_MAP_QUOTED_KEYS ? dh_quote(key) : NULL;
+                size_t mark = dh_path_key(&c->path, t->variant != JD_MAP_QUOTED_KEYS ? key : q ? q : "?");
                 if (!json_is_null(val))
                         t->elem->decode(c, val, entry + t->val_off, t->elem);
                 dh_path_pop(&c->path, mark);

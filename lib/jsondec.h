@@ -118,6 +118,15 @@ void jd_free_map(void *dst, const struct jd_type *t);
           .size = sizeof(struct dh_strmap),                                           \
           .elem = (elemtype), .entry_size = sizeof(entrytype),                        \
           .val_off = offsetof(entrytype, valmember) }
+/* The same with at most max entries (more: a TooMany error) and keys
+ * quoted in field paths, Go style: mirrors["docker.io"]. */
+#define JD_MAP_QUOTED_KEYS 1
+#define JD_MAP_LIMITED_QUOTED(entrytype, valmember, elemtype, max_)                  \
+        { .decode = jd_decode_map, .free = jd_free_map, .encode = jd_encode_map,      \
+          .size = sizeof(struct dh_strmap),                                           \
+          .elem = (elemtype), .entry_size = sizeof(entrytype),                        \
+          .val_off = offsetof(entrytype, valmember), .max = (max_),                   \
+          .variant = JD_MAP_QUOTED_KEYS }
 /* struct dh_opt_i64 with an inclusive range. */
 #define JD_INT(lo, hi) \
         { .decode = jd_decode_int, .encode = jd_encode_int, .size = sizeof(struct dh_opt_i64), \

@@ -233,20 +233,8 @@ int img_layers_list(struct img_layers *ls, char ***ids, size_t *n, struct dh_err
                             &names, err);
         if (r < 0)
                 return dh_err_prefix(err, "layer store %s", ls->dir);
-        char **v = calloc(names.n + 1, sizeof *v);
-        for (size_t i = 0; v && i < names.n; i++) {
-                if (asprintf(&v[i], PREFIX "%s", names.v[i]) < 0) {
-                        v[i] = NULL;
-                        img_digests_free(v, i);
-                        v = NULL;
-                }
-        }
-        size_t count = names.n;
-        dh_names_free(&names);
-        if (!v)
+        if (img_digests_from_names(&names, ids, n) < 0)
                 return dh_err_errno(err, ENOMEM, "layer store %s: list", ls->dir);
-        *ids = v;
-        *n = count;
         return 0;
 }
 

@@ -45,44 +45,10 @@ struct raw_config {
         DH_VEC(struct config_entry) configs;
 };
 
-/* jd_decode_map with Go-quoted keys in paths: mirrors["docker.io"]. */
-static void decode_qmap(struct jd_ctx *c, json_t *v, void *dst, const struct jd_type *t)
-{
-        struct dh_strmap *m = dst;
-        if (!json_is_object(v)) {
-                jd_type_error(c, v, "an object");
-                return;
-        }
-        size_t n = json_object_size(v);
-        if (n == 0 || m->v)
-                return;
-        if (n > REGCONFIG_HOSTS_MAX) {
-                dh_ferr_add(c->errs, DH_FERR_TOO_MANY, dh_path_str(&c->path), NULL, NULL);
-                return;
-        }
-        m->v = calloc(n, t->entry_size);
-        if (!m->v) {
-                dh_ferr_invalid_raw(c->errs, &c->path, NULL, "out of memory");
-                return;
-        }
-        const char *key;
-        json_t *val;
-        json_object_foreach(v, key, val) {
-                char *entry = (char *)m->v + m->n++ * t->entry_size;
-                *(char **)entry = strdup(key);
-                _cleanup_free_ char *q = dh_quote(key);
-                size_t mark = dh_path_key(&c->path, q ? q : "?");
-                if (!json_is_null(val))
-                        t->elem->decode(c, val, entry + t->val_off, t->elem);
-                dh_path_pop(&c->path, mark);
-        }
-}
-
 #define F(st, key, member, type) { key, (type), offsetof(struct st, member) }
 #define END { NULL, NULL, 0 }
 #define QMAP(entrytype, valmember, elemtype) \
-        { .decode = decode_qmap, .free = jd_free_map, .size = sizeof(struct dh_strmap), \
-          .elem = (elemtype), .entry_size = sizeof(entrytype), .val_off = offsetof(entrytype, valmember) }
+        JD_MAP_LIMITED_QUOTED(entrytype, valmember, elemtype, REGCONFIG_HOSTS_MAX)
 
 static const struct jd_field mirror_fields[] = { F(mirror, "endpoint", endpoint, &jd_strv), END };
 static const struct jd_type t_mirror = JD_OBJECT(struct mirror, mirror_fields);
@@ -238,23 +204,6 @@ static int merge(const struct raw_config *raw, struct img_registry_config *out, 
         return 0;
 }
 
-static int ferrs_to_err(const char *name, const struct dh_ferrs *errs, struct dh_err **err)
-{
-        struct dh_buf b;
-        dh_buf_init(&b, 16 * 1024);
-        bool many = errs->n + errs->dropped > 1;
-        dh_buf_printf(&b, NULL, "%s: %s", name, many ? "[" : "");
-        for (size_t i = 0; i < errs->n; i++) {
-                _cleanup_free_ char *f = dh_ferr_format(&errs->v[i]);
-                dh_buf_printf(&b, NULL, "%s%s", i ? ", " : "", f ? f : "?");
-        }
-        if (errs->dropped)
-                dh_buf_printf(&b, NULL, ", and %zu more errors", errs->dropped);
-        dh_buf_puts(&b, many ? "]" : "", NULL);
-        _cleanup_free_ char *msg = dh_buf_steal(&b);
-        return dh_err_set(err, DH_EINVAL_INPUT, "%s", msg ? msg : name);
-}
-
 static int decode(json_t *doc, const char *name, struct img_registry_config *out, struct dh_err **err)
 {
         struct raw_config raw = { 0 };
@@ -268,7 +217,7 @@ static int decode(json_t *doc, const char *name, struct img_registry_config *out
         if (!errs.n && !errs.dropped && merge(&raw, &c, &errs) < 0)
                 r = dh_err_set(err, ENOMEM, "%s: out of memory", name);
         if (r == 0 && (errs.n || errs.dropped))
-                r = ferrs_to_err(name, &errs, err);
+                r = dh_ferrs_to_err(name, &errs, err);
         dh_ferrs_free(&errs);
         jd_free_object(&raw, &t_raw);
         if (r < 0) {

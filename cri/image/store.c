@@ -485,6 +485,25 @@ void img_digests_free(char **digests, size_t n)
         free(digests);
 }
 
+int img_digests_from_names(struct dh_names *names, char ***digests, size_t *n)
+{
+        char **v = calloc(names->n + 1, sizeof *v);
+        for (size_t i = 0; v && i < names->n; i++) {
+                if (asprintf(&v[i], DIGEST_PREFIX "%s", names->v[i]) < 0) {
+                        v[i] = NULL;
+                        img_digests_free(v, i);
+                        v = NULL;
+                }
+        }
+        size_t count = names->n;
+        dh_names_free(names);
+        if (!v)
+                return -ENOMEM;
+        *digests = v;
+        *n = count;
+        return 0;
+}
+
 int img_store_list(struct img_store *s, char ***digests, size_t *n, struct dh_err **err)
 {
         struct dh_names names = { 0 };
@@ -492,19 +511,7 @@ int img_store_list(struct img_store *s, char ***digests, size_t *n, struct dh_er
                             true, &names, err);
         if (r < 0)
                 return dh_err_prefix(err, "image store %s", s->root);
-        char **v = calloc(names.n + 1, sizeof *v);
-        for (size_t i = 0; v && i < names.n; i++) {
-                if (asprintf(&v[i], DIGEST_PREFIX "%s", names.v[i]) < 0) {
-                        v[i] = NULL;
-                        img_digests_free(v, i);
-                        v = NULL;
-                }
-        }
-        size_t count = names.n;
-        dh_names_free(&names);
-        if (!v)
+        if (img_digests_from_names(&names, digests, n) < 0)
                 return dh_err_errno(err, ENOMEM, "image store %s: list blobs", s->root);
-        *digests = v;
-        *n = count;
         return 0;
 }

@@ -53,6 +53,10 @@ int img_store_delete(struct img_store *s, const char *digest, struct dh_err **er
  * img_digests_free(). Entries that are not valid blob names are skipped. */
 int img_store_list(struct img_store *s, char ***digests, size_t *n, struct dh_err **err);
 void img_digests_free(char **digests, size_t n);
+/* Turns a list of 64-hex names into "sha256:<hex>" digests, consuming
+ * names (freed either way); -ENOMEM. */
+struct dh_names;
+int img_digests_from_names(struct dh_names *names, char ***digests, size_t *n);
 
 /* "sha256:" followed by exactly 64 lowercase hex digits, nothing else. */
 bool img_digest_valid(const char *digest);
