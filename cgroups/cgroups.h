@@ -70,6 +70,35 @@ int cg_create(const struct cg_layout *l, const char *path, struct dh_err **err);
  * error naming it, a controller nothing is asked of is left alone. */
 int cg_apply(const struct cg_layout *l, const char *path, const struct cg_resources *r,
              struct dh_err **err);
+/* Device access (the devices cgroup on v1, an eBPF program on v2), as OCI's
+ * linux.resources.devices. A rule list is in the form runc's emulator
+ * reduces any list to: rules[0] has type 'a' and sets the default (deny
+ * everything, or allow everything), every later rule is a 'b' or 'c'
+ * exception of the opposite kind. At most CG_DEV_RULES_MAX rules. */
+#define CG_DEV_WILDCARD (-1)
+#define CG_DEV_RULES_MAX 256
+/* The kernel's bits (BPF_DEVCG_ACC_*). */
+enum { CG_DEV_MKNOD = 1, CG_DEV_READ = 2, CG_DEV_WRITE = 4, CG_DEV_RWM = 7 };
+struct cg_dev_rule {
+        char type;            /* 'a' (any), 'b' or 'c' */
+        int64_t major, minor; /* CG_DEV_WILDCARD, or 0..4095 / 0..1048575 */
+        uint32_t access;      /* CG_DEV_* bits, not 0 */
+        bool allow;
+};
+/* "rwm", any subset in any order, each letter once → bits; -1 otherwise. */
+int cg_dev_access_parse(const char *s, uint32_t *out);
+/* The devices.allow/deny form: "a", "c 1:3 rwm", "b *:* m". Returns the
+ * length, or -1 when it does not fit (size 32 always does). */
+int cg_dev_rule_format(const struct cg_dev_rule *r, char *buf, size_t size);
+int cg_dev_rules_check(const struct cg_dev_rule *rules, size_t n, struct dh_err **err);
+/* Restricts the cgroup's device access to rules. Call it on a cgroup no
+ * process has entered yet: v1 first denies everything, then allows each
+ * exception. v2 attaches a BPF_PROG_TYPE_CGROUP_DEVICE program (with
+ * BPF_F_ALLOW_MULTI) and then detaches any this cgroup had before, so an
+ * update is never looser in between. v1 without the devices controller
+ * mounted: nothing is done (returns 0). */
+int cg_apply_devices(const struct cg_layout *l, const char *path, const struct cg_dev_rule *rules,
+                     size_t n, struct dh_err **err);
 /* Moves pid into the cgroup in every hierarchy. */
 int cg_enter(const struct cg_layout *l, const char *path, pid_t pid, struct dh_err **err);
 /* Moves the calling process, which must be single-threaded (a freshly

@@ -36,6 +36,9 @@ struct cg_ops {
                       struct dh_err **err);
         int (*stats)(const struct cg_layout *l, const char *path, struct cg_stats *out,
                      struct dh_err **err);
+        /* Rules already checked (cg_dev_rules_check). */
+        int (*devices)(const struct cg_layout *l, const char *path, const struct cg_dev_rule *rules,
+                       size_t n, struct dh_err **err);
         /* Kills everything below path at once (v2 cgroup.kill): 1 when done,
          * 0 when the kernel can't, < 0 on error. NULL: never possible. */
         int (*kill_fast)(const struct cg_layout *l, const char *path, struct dh_err **err);

@@ -109,6 +109,29 @@ static int v1_apply(const struct cg_layout *l, const char *path, const struct cg
         return 0;
 }
 
+/* The kernel's own list semantics: "a" to devices.deny empties the
+ * exception list and denies by default, then each allow adds one
+ * exception (or the reverse for an allow-all default). Writing the default
+ * first denies everything for a moment, which is why this runs before any
+ * process enters the cgroup. */
+static int v1_devices(const struct cg_layout *l, const char *path, const struct cg_dev_rule *rules,
+                      size_t n, struct dh_err **err)
+{
+        if (!cg_layout_has(l, CG_DEVICES))
+                return 0;
+        _cleanup_free_ char *dir = cg_ctl_dir(l, CG_DEVICES, path);
+        if (!dir)
+                return dh_err_errno(err, errno, "cgroup %s: devices", path);
+        for (size_t i = 0; i < n; i++) {
+                char rule[64];
+                if (cg_dev_rule_format(&rules[i], rule, sizeof rule) < 0)
+                        return dh_err_set(err, DH_ELIMIT, "cgroup %s: device rule %zu too long", path, i);
+                if (cg_write(dir, rules[i].allow ? "devices.allow" : "devices.deny", rule, err) < 0)
+                        return dh_err_prefix(err, "cgroup %s: devices", path);
+        }
+        return 0;
+}
+
 /* Freezing waits for tasks to reach the fridge; give it a second, then let
  * the caller go on unfrozen rather than hang. */
 #define FREEZE_POLLS 100
@@ -206,5 +229,6 @@ const struct cg_ops cg_v1_ops = {
         .apply = v1_apply,
         .freeze = v1_freeze,
         .stats = v1_stats,
+        .devices = v1_devices,
         .kill_fast = NULL,
 };

@@ -3,11 +3,14 @@
  * (cpu.weight, cpu.max, memory.max, pids.max), cgroup.freeze and
  * cgroup.kill. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "cgroups/devfilter.h"
 #include "cgroups/internal.h"
 #include "lib/cleanup.h"
 
@@ -118,6 +121,24 @@ static int v2_apply(const struct cg_layout *l, const char *path, const struct cg
         return 0;
 }
 
+static int v2_devices(const struct cg_layout *l, const char *path, const struct cg_dev_rule *rules,
+                      size_t n, struct dh_err **err)
+{
+        _cleanup_free_ char *dir = cg_join(l->hier[0].dir, path);
+        if (!dir)
+                return dh_err_errno(err, errno, "cgroup %s: devices", path);
+        _cleanup_free_ struct bpf_insn *insns = NULL;
+        size_t n_insns = 0;
+        if (cg_devfilter_build(rules, n, &insns, &n_insns, err) < 0)
+                return dh_err_prefix(err, "cgroup %s: devices", path);
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return dh_err_errno(err, errno, "cgroup %s: devices: open %s", path, dir);
+        if (cg_devfilter_install(fd, insns, n_insns, err) < 0)
+                return dh_err_prefix(err, "cgroup %s: devices", path);
+        return 0;
+}
+
 #define FREEZE_POLLS 100
 #define FREEZE_POLL_MS 10
 
@@ -217,5 +238,6 @@ const struct cg_ops cg_v2_ops = {
         .apply = v2_apply,
         .freeze = v2_freeze,
         .stats = v2_stats,
+        .devices = v2_devices,
         .kill_fast = v2_kill_fast,
 };

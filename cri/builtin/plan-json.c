@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cri/builtin/plan.h"
 #include "cri/builtin/plan-json.h"
@@ -46,6 +47,54 @@ static const struct jd_field device_fields[] = {
 static const struct jd_type t_device = JD_OBJECT(struct rt_plan_device, device_fields);
 static const struct jd_type t_devices = JD_ARRAY(&t_device);
 
+static void decode_ruletype(struct jd_ctx *c, json_t *v, void *dst, const struct jd_type *t)
+{
+        (void)t;
+        const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+        if (!s || !s[0] || !strchr("abc", s[0]) || s[1]) {
+                jd_type_error(c, v, "\"a\", \"b\" or \"c\"");
+                return;
+        }
+        *(char *)dst = s[0];
+}
+static const struct jd_type t_ruletype = { .decode = decode_ruletype, .encode = encode_char, .size = sizeof(char) };
+
+/* Access as the text "rwm" (in that order), not bits. */
+static void decode_access(struct jd_ctx *c, json_t *v, void *dst, const struct jd_type *t)
+{
+        (void)t;
+        uint32_t bits;
+        if (!json_is_string(v) || cg_dev_access_parse(json_string_value(v), &bits) < 0) {
+                jd_type_error(c, v, "a combination of r, w and m");
+                return;
+        }
+        *(uint32_t *)dst = bits;
+}
+static json_t *encode_access(const void *src, const struct jd_type *t)
+{
+        (void)t;
+        uint32_t bits = *(const uint32_t *)src;
+        char s[4];
+        size_t n = 0;
+        if (bits & CG_DEV_READ)
+                s[n++] = 'r';
+        if (bits & CG_DEV_WRITE)
+                s[n++] = 'w';
+        if (bits & CG_DEV_MKNOD)
+                s[n++] = 'm';
+        s[n] = '\0';
+        return n ? json_string(s) : NULL;
+}
+static const struct jd_type t_access = { .decode = decode_access, .encode = encode_access, .size = sizeof(uint32_t) };
+
+static const struct jd_field rule_fields[] = {
+        F(cg_dev_rule, type, &t_ruletype), F(cg_dev_rule, major, &jd_plain_i64),
+        F(cg_dev_rule, minor, &jd_plain_i64), F(cg_dev_rule, access, &t_access),
+        F(cg_dev_rule, allow, &jd_plain_bool), END,
+};
+static const struct jd_type t_rule = JD_OBJECT(struct cg_dev_rule, rule_fields);
+static const struct jd_type t_rules = JD_ARRAY(&t_rule);
+
 static const struct jd_field rootfs_fields[] = {
         F(rt_plan_rootfs, dir, &jd_string), F(rt_plan_rootfs, lower, &jd_strv),
         F(rt_plan_rootfs, upper, &jd_string), F(rt_plan_rootfs, work, &jd_string),
@@ -82,7 +131,8 @@ static const struct jd_field plan_fields[] = {
         F(rt_container_plan, id, &jd_string), F(rt_container_plan, sandbox_id, &jd_string),
         F(rt_container_plan, name, &jd_string), F(rt_container_plan, new_pid_ns, &jd_plain_bool),
         F(rt_container_plan, rootfs, &t_rootfs), F(rt_container_plan, mounts, &t_mounts),
-        F(rt_container_plan, devices, &t_devices), F(rt_container_plan, masked_paths, &jd_strv),
+        F(rt_container_plan, devices, &t_devices), F(rt_container_plan, device_rules, &t_rules),
+        F(rt_container_plan, masked_paths, &jd_strv),
         F(rt_container_plan, readonly_paths, &jd_strv), F(rt_container_plan, argv, &jd_strv),
         F(rt_container_plan, env, &jd_strv), F(rt_container_plan, cwd, &jd_string),
         F(rt_container_plan, create_cwd, &jd_plain_bool), F(rt_container_plan, user, &t_user),

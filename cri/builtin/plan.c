@@ -406,6 +406,8 @@ int rt_plan_build(const struct rt_container_config *cfg, const struct rt_sandbox
                 r = plan_signal(cfg, ctx, &p.stop_signal, err);
         if (r == 0)
                 r = plan_cgroup(cfg, scfg, ctx, &p, err);
+        if (r == 0)
+                r = rt_plan_devices(cfg, ctx, &p, err);
         if (r < 0) {
                 rt_plan_free(&p);
                 return dh_err_prefix(err, "container \"%s\"", cfg->metadata.name ? cfg->metadata.name : "");

@@ -70,6 +70,9 @@ struct rt_container_plan {
         struct rt_plan_rootfs rootfs;
         DH_VEC(struct rt_plan_mount) mounts;
         DH_VEC(struct rt_plan_device) devices;
+        /* The devices cgroup: deny all, then allow the config's devices and
+         * runc's default list; privileged: allow all (cgroups.h's form). */
+        DH_VEC(struct cg_dev_rule) device_rules;
         struct dh_strv masked_paths, readonly_paths;
         struct dh_strv argv, env; /* env as "KEY=value", exactly what runs */
         char *cwd;
@@ -93,6 +96,15 @@ struct rt_container_plan {
         char *hostname;        /* for /etc/hostname */
 };
 
+/* A CRI device's host node, as looked up (rt_host_devices_lookup) before
+ * the pure builder runs. */
+struct rt_host_device {
+        const char *host_path;
+        char type;             /* 'c' or 'b' */
+        int64_t major, minor;
+        uint32_t mode, uid, gid;
+};
+
 /* Node- and sandbox-level facts the pure builder needs. */
 struct rt_plan_context {
         const char *container_id, *sandbox_id;
@@ -107,12 +119,31 @@ struct rt_plan_context {
         bool pod_pid_ns;             /* shareProcessNamespace */
         bool host_pid, host_ipc, host_network;
         const char *hostname;
+        /* cfg->devices[i]'s host node is host_devices[i]. */
+        const struct rt_host_device *host_devices;
+        size_t n_host_devices;
 };
 
 int rt_plan_build(const struct rt_container_config *cfg, const struct rt_sandbox_config *scfg,
                   const struct rt_plan_context *ctx, struct rt_container_plan *out,
                   struct dh_err **err);
 void rt_plan_free(struct rt_container_plan *p);
+
+/* The nodes of cfg->devices and the device cgroup rules (plan-devices.c). */
+int rt_plan_devices(const struct rt_container_config *cfg, const struct rt_plan_context *ctx,
+                    struct rt_container_plan *p, struct dh_err **err);
+/* lstat()s each cfg->devices[i].host_path, as containerd's DeviceFromPath:
+ * a symlink or a non-device is an error naming it. *out (n entries,
+ * pointing into cfg) is freed with free(). */
+int rt_host_devices_lookup(const struct rt_container_config *cfg, struct rt_host_device **out,
+                           size_t *n, struct dh_err **err);
+struct rt_default_device_rule {
+        const char *path;      /* the node runc creates for it, or NULL */
+        struct cg_dev_rule rule;
+};
+/* runc's AllowedDevices, appended after the spec's rules. */
+extern const struct rt_default_device_rule rt_default_device_rules[];
+extern const size_t rt_n_default_device_rules;
 
 /* containerd's defaults, shared by the builder and tests. */
 extern const char *const rt_default_masked_paths[];

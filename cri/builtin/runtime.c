@@ -230,7 +230,11 @@ static int plan_for(struct rtb *b, const char *sid, const char *cid,
                 .hostname = scfg->hostname,
         };
         struct img_rootfs fs = { 0 };
-        int r = image_for(b, cfg->image.image, &fs, &ctx, image_ref, err);
+        _cleanup_free_ struct rt_host_device *devs = NULL;
+        int r = rt_host_devices_lookup(cfg, &devs, &ctx.n_host_devices, err);
+        ctx.host_devices = devs;
+        if (r == 0)
+                r = image_for(b, cfg->image.image, &fs, &ctx, image_ref, err);
         if (r == 0)
                 r = rt_plan_build(cfg, scfg, &ctx, plan, err);
         img_rootfs_free(&fs);

@@ -252,6 +252,10 @@ static int prepare_container(struct shim *s, struct shim_container *c, struct dh
                 r = cg_create(s->cg, c->plan.cgroup_path, err);
         if (r == 0)
                 r = cg_apply(s->cg, c->plan.cgroup_path, &c->plan.resources, err);
+        /* Before any process enters: v1 denies everything for a moment. */
+        if (r == 0)
+                r = cg_apply_devices(s->cg, c->plan.cgroup_path, c->plan.device_rules.v,
+                                     c->plan.device_rules.n, err);
         if (r == 0 && c->plan.log_path) {
                 r = rt_log_open(&c->log, c->plan.log_path, err);
                 c->log_open = r == 0;

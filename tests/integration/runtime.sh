@@ -12,6 +12,8 @@ rt_setup rt
 cleanup() { rt_cleanup; }
 trap cleanup EXIT
 scripts/busybox-rootfs.sh "$tmp/rootfs" >/dev/null
+# A device node shipped in the image (char 1:1, /dev/mem), as a layer may carry.
+mknod "$tmp/rootfs/imgmem" c 1 1
 mkdir -p "$tmp/logs" "$tmp/vol" "$tmp/outside"
 echo secret > "$tmp/vol/data.txt"
 
@@ -106,6 +108,45 @@ else
 fi
 run_capture out rc "$CTL" stats "$web"
 check "stats lists the container" contains "$out" "web"
+
+# --- devices: runc's default allowlist, CRI devices, privileged ---
+if [ -d /sys/fs/cgroup/devices ]; then
+        devlist=$(cat /sys/fs/cgroup/devices/$cgparent/pod1111/$web/devices.list)
+        check "devices.list is runc's allowlist ($(echo $devlist | head -c 60)...)" \
+                grep -qx 'c 1:3 rwm' <<<"$devlist"
+        check "devices.list has no allow-all" test -z "$(grep -x 'a \*:\* rwm' <<<"$devlist")"
+        check "devices.list allows mknod only for wildcards" grep -qx 'b \*:\* m' <<<"$devlist"
+fi
+run_capture out rc "$CTL" exec -s "$web" sh -c 'echo hi > /dev/null && head -c 4 /dev/zero | wc -c'
+check "/dev/null and /dev/zero work ($out)" test "$rc" -eq 0 -a "$(echo $out)" = 4
+run_capture out rc "$CTL" exec -s "$web" sh -c 'mknod /tmp/sda b 8 0 && mknod /tmp/loop b 7 0 && mknod /dev/x b 7 0 && echo made'
+check "CAP_MKNOD still makes nodes ($out)" contains "$out" made
+for n in /tmp/sda /tmp/loop /dev/x /imgmem; do
+        run_capture out rc "$CTL" exec -s "$web" head -c 1 "$n"
+        check "opening $n fails with EPERM ($out)" contains "$out" "$n: Operation not permitted"
+done
+cat > "$tmp/priv.json" <<J
+{"metadata": {"name": "priv"}, "image": {"image": "rootfs:$tmp/rootfs"}, "command": ["sleep", "1000"],
+ "log_path": "priv.log", "linux": {"security_context": {"privileged": true, "namespace_options": {"pid": "CONTAINER"}}}}
+J
+priv=$(run_ctr "$sid" web priv.json)
+run_capture out rc "$CTL" exec -s "$priv" sh -c 'head -c 512 /tmp/loop >/dev/null && echo opened'
+check "a privileged container opens the node ($out)" test "$out" = opened
+"$CTL" rm -f "$priv" >/dev/null
+if [ -c /dev/fuse ]; then
+        ctr_config dev.json dev '["sleep","1000"]' \
+                ', "devices": [{"container_path": "/dev/mydev", "host_path": "/dev/fuse", "permissions": "r"}]'
+        dev=$(run_ctr "$sid" web dev.json)
+        run_capture out rc "$CTL" exec -s "$dev" ls -l /dev/mydev
+        check "a CRI device is created with the host's numbers ($out)" grep -qE '^crw.* 10, +229 .*/dev/mydev$' <<<"$out"
+        run_capture out rc "$CTL" exec -s "$dev" sh -c ': < /dev/mydev && echo read-ok'
+        check "and opens for reading ($out)" contains "$out" read-ok
+        run_capture out rc "$CTL" exec -s "$dev" sh -c ': > /dev/mydev'
+        check "but not for writing: permissions \"r\" ($out)" contains "$out" "Operation not permitted"
+        "$CTL" rm -f "$dev" >/dev/null
+else
+        fail "no /dev/fuse on this host: the CRI device check needs a device outside runc's default list"
+fi
 
 # --- logs in the CRI format ---
 run_capture out rc "$CTL" logs "$side"
