@@ -3,7 +3,7 @@
  * insecure hosts), Bearer-token and Basic auth on 401, manifest GETs
  * verified against their digests and blob GETs streamed into the store.
  * An operation moves to the next endpoint on any failure before body
- * bytes reached the caller; the last endpoint's error is the one kept. */
+ * bytes reached the caller; a failure names every endpoint's reason. */
 #include "cri/image/remote-internal.h"
 
 #include <errno.h>
@@ -69,7 +69,15 @@ static void op_fail(struct op *op, struct dh_err *err)
  * bytes already went to the caller's writer. */
 static void op_next(struct op *op, struct dh_err *err)
 {
-        dh_err_free(op->last_err);
+        /* Every endpoint's reason is kept, in order: the first may be the
+         * real one (a TLS failure before the plain-HTTP fallback). */
+        if (op->last_err) {
+                struct dh_err *both = NULL;
+                dh_err_set(&both, err->code, "%.1000s; then %.1000s", op->last_err->msg, err->msg);
+                dh_err_free(op->last_err);
+                dh_err_free(err);
+                err = both;
+        }
         op->last_err = err;
         if (op->kind == OP_BLOB && op->done > 0) {
                 op_fail(op, TAKE_PTR(op->last_err));

@@ -111,6 +111,23 @@ printf '{"auths":{"%s":{"auth":"%s"}}}' "$AREG" "$(printf alice:s3cret | base64)
 run_capture out rc "$CTL" images pull --credentials "$tmp/config.json" "$AREG/private/img:app"
 check "a docker config.json credentials file works" test "$rc" = 0
 
+# --- HTTPS: verified against the registry config's CA, or not at all when insecure ---
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/tls.key" -out "$tmp/tls.crt" -days 2 \
+        -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+registry_start_tls TREG "$tmp/tls.crt" "$tmp/tls.key" || { echo "images.sh: 0 passed, 1 failed"; exit 1; }
+timeout 120 skopeo copy -q --dest-tls-verify=false "oci:$tmp/oci:plain" "docker://$TREG/tls/img:1" >/dev/null
+run_capture out rc "$CTL" images pull "$TREG/tls/img:1"
+check "an HTTPS registry with an unknown CA is refused" test "$rc" != 0
+check "... and the TLS failure is named" contains "$out" "SSL certificate problem"
+printf 'configs:\n  "%s":\n    ca_file: %s\n' "$TREG" "$tmp/tls.crt" >"$tmp/tls-ca.yaml"
+run_capture out rc "$CTL" images pull --registry-config "$tmp/tls-ca.yaml" "$TREG/tls/img:1"
+check "the registry config's ca_file verifies it" test "$rc" = 0
+"$CTL" images rm "$TREG/tls/img:1" >/dev/null
+printf 'configs:\n  "%s":\n    insecure: true\n' "$TREG" >"$tmp/tls-insecure.yaml"
+run_capture out rc "$CTL" images pull --registry-config "$tmp/tls-insecure.yaml" "$TREG/tls/img:1"
+check "insecure: true skips verification" test "$rc" = 0
+"$CTL" images rm "$TREG/tls/img:1" >/dev/null
+
 # --- a tampered blob in the registry ---
 victim_layer=$(jq -r '.layers[1].digest' "$tmp/oci/blobs/sha256/$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"]=="victim") | .digest' "$tmp/oci/index.json" | cut -d: -f2)")
 data=$(registry_data_dir "$REG")/docker/registry/v2/blobs/sha256/${victim_layer:7:2}/${victim_layer:7}/data

@@ -6,6 +6,7 @@
 #   registry_start_token VAR DATADIR REALM SERVICE ISSUER CERT
 #                                    one with Bearer token auth, serving the
 #                                    storage DATADIR of another registry
+#   registry_start_tls VAR CERT KEY  one serving HTTPS with this certificate
 #   registry_push LAYOUT TAG HOSTPORT/NAME:TAG [USER:PASS]
 #   registry_stop_all                stops every registry started here
 REGISTRY_PIDS=()
@@ -17,8 +18,14 @@ registry_free_port() {
 }
 
 registry_start() {
-        local __var=$1 creds=${2:-} dir port auth="" data
+        local __var=$1 creds=${2:-} dir port auth="" data tls="" scheme=http
         dir=$(mktemp -d /tmp/deckhand-registry.XXXXXX)
+        if [ -n "${DH_REGISTRY_TLS_CERT:-}" ]; then
+                tls="  tls:
+    certificate: $DH_REGISTRY_TLS_CERT
+    key: $DH_REGISTRY_TLS_KEY"
+                scheme=https
+        fi
         data=${DH_REGISTRY_DATA_DIR:-$dir/data}
         port=$(registry_free_port)
         if [ -n "${DH_REGISTRY_AUTH_YAML:-}" ]; then
@@ -43,6 +50,7 @@ storage:
     enabled: true
 http:
   addr: 127.0.0.1:$port
+$tls
 $auth
 CFG
         setsid docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
@@ -50,15 +58,19 @@ CFG
         REGISTRY_DIRS+=("$dir")
         local i
         for i in $(seq 1 100); do
-                curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break
+                curl -sk -o /dev/null "$scheme://127.0.0.1:$port/v2/" && break
                 sleep 0.05
         done
-        curl -s -o /dev/null "http://127.0.0.1:$port/v2/" || {
+        curl -sk -o /dev/null "$scheme://127.0.0.1:$port/v2/" || {
                 echo "registry_start: docker-registry did not come up:" >&2
                 cat "$dir/log" >&2
                 return 1
         }
         printf -v "$__var" '%s' "127.0.0.1:$port"
+}
+
+registry_start_tls() {
+        DH_REGISTRY_TLS_CERT=$2 DH_REGISTRY_TLS_KEY=$3 registry_start "$1"
 }
 
 registry_start_token() {
