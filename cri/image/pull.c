@@ -413,9 +413,10 @@ static void on_layer_blob(void *ud, struct dh_err *err)
         slot_unpack(sl);
 }
 
+/* ud is the layer slot: the remote passes the blob callback's ud. */
 static void pull_progress(void *ud, const char *digest, int64_t done, int64_t total)
 {
-        struct pull *p = ud;
+        struct pull *p = ((struct layer_slot *)ud)->p;
         if (p->s->progress)
                 p->s->progress(p->s->progress_ud, digest, done, total);
 }
