@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -314,6 +315,7 @@ static int unpack_spawn(struct unpack_job *j, struct dh_err **err)
         int pfd[2];
         if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) < 0)
                 return dh_err_errno(err, errno, "pipe");
+        pid_t parent = getpid();
         pid_t pid = fork();
         if (pid < 0) {
                 close(pfd[0]);
@@ -321,6 +323,13 @@ static int unpack_spawn(struct unpack_job *j, struct dh_err **err)
                 return dh_err_errno(err, errno, "fork");
         }
         if (pid == 0) {
+                /* The child shares the parent's ingest files and their
+                 * flock()s: were it to outlive a parent killed mid-pull,
+                 * they would look live to the next img_store_open() and
+                 * never be cleaned. It dies with the parent instead, and its
+                 * own .tmp- layer is then a leftover the next open removes. */
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                        _exit(1);
                 close(pfd[0]);
                 unpack_child(j, pfd[1]);
         }
