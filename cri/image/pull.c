@@ -6,15 +6,17 @@
  * Transfers run concurrently on the HTTP engine, so a small pull never
  * waits behind a big one. Unpacking runs in a forked child (at most
  * UNPACK_PARALLEL at once), so the loop stays responsive; a pull of a
- * reference already in flight joins it; a layer another pull is already
- * unpacking is waited for, not fetched again. Completions are delivered
- * from a zero-delay timer, never from inside a transfer callback. */
+ * reference already in flight joins it; a layer blob another pull is
+ * already fetching, or a layer it is unpacking, is waited for, not
+ * fetched again. Completions are delivered from a zero-delay timer, never
+ * from inside a transfer callback. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,7 +41,11 @@ struct layer_slot {
         size_t i;
         enum slot_state st;
         struct img_writer *w;
-        struct layer_slot *next_waiting; /* on an unpack job */
+        /* On an unpack job's list, or on the list of the slot (of any
+         * pull) fetching the same blob: a slot waits on one at a time. */
+        struct layer_slot *next_waiting;
+        struct layer_slot *fetcher;       /* SLOT_WAIT: whose fetch we wait on */
+        struct layer_slot *fetch_waiters; /* SLOT_FETCH: who waits on ours */
 };
 
 struct unpack_job {
@@ -86,6 +92,7 @@ struct pull {
 static void pull_fail(struct pull *p, struct dh_err *e);
 static void pull_layers(struct pull *p);
 static void unpack_start_queued(struct img_service *s);
+static void slot_fetch_end(struct layer_slot *sl, bool fetched);
 
 /* ---- bookkeeping ---- */
 
@@ -124,6 +131,20 @@ static void unpack_forget_slot(struct img_service *s, struct layer_slot *sl)
                         }
 }
 
+/* Takes a waiting slot off the list of the slot fetching its blob. */
+static void slot_stop_waiting(struct layer_slot *sl)
+{
+        if (!sl->fetcher)
+                return;
+        for (struct layer_slot **w = &sl->fetcher->fetch_waiters; *w; w = &(*w)->next_waiting)
+                if (*w == sl) {
+                        *w = sl->next_waiting;
+                        break;
+                }
+        sl->fetcher = NULL;
+        sl->next_waiting = NULL;
+}
+
 static void pull_free(struct pull *p)
 {
         unlink_pull(p);
@@ -134,9 +155,14 @@ static void pull_free(struct pull *p)
                 img_remote_free(p->retired[i]);
         img_writer_abort(p->cfg_writer);
         for (size_t i = 0; p->slots && i < p->man.layers.n; i++) {
-                img_writer_abort(p->slots[i].w);
-                if (p->slots[i].st == SLOT_UNPACK)
-                        unpack_forget_slot(p->s, &p->slots[i]);
+                struct layer_slot *sl = &p->slots[i];
+                img_writer_abort(TAKE_PTR(sl->w));
+                if (sl->st == SLOT_UNPACK)
+                        unpack_forget_slot(p->s, sl);
+                else if (sl->st == SLOT_WAIT)
+                        slot_stop_waiting(sl);
+                else if (sl->st == SLOT_FETCH)
+                        slot_fetch_end(sl, false); /* another pull takes over */
         }
         free(p->slots);
         img_manifest_free(&p->man);
@@ -314,6 +340,7 @@ static int unpack_spawn(struct unpack_job *j, struct dh_err **err)
         int pfd[2];
         if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) < 0)
                 return dh_err_errno(err, errno, "pipe");
+        pid_t parent = getpid();
         pid_t pid = fork();
         if (pid < 0) {
                 close(pfd[0]);
@@ -321,6 +348,13 @@ static int unpack_spawn(struct unpack_job *j, struct dh_err **err)
                 return dh_err_errno(err, errno, "fork");
         }
         if (pid == 0) {
+                /* The child shares the parent's ingest files and their
+                 * flock()s: were it to outlive a parent killed mid-pull,
+                 * they would look live to the next img_store_open() and
+                 * never be cleaned. It dies with the parent instead, and its
+                 * own .tmp- layer is then a leftover the next open removes. */
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                        _exit(1);
                 close(pfd[0]);
                 unpack_child(j, pfd[1]);
         }
@@ -394,10 +428,12 @@ static void on_layer_blob(void *ud, struct dh_err *err)
         struct img_writer *w = TAKE_PTR(sl->w);
         if (p->finished) {
                 img_writer_abort(w);
+                slot_fetch_end(sl, false);
                 return;
         }
         if (err) {
                 img_writer_abort(w);
+                slot_fetch_end(sl, false);
                 struct dh_err *e = NULL;
                 dh_err_set(&e, err->code, "%s", err->msg);
                 pull_fail(p, e);
@@ -406,18 +442,32 @@ static void on_layer_blob(void *ud, struct dh_err *err)
         struct dh_err *e = NULL;
         char *digest = NULL;
         if (img_writer_commit(w, &digest, &e) < 0) {
+                slot_fetch_end(sl, false);
                 pull_fail(p, e);
                 return;
         }
         free(digest);
         slot_unpack(sl);
+        slot_fetch_end(sl, true);
 }
 
+/* ud is the layer slot: the remote passes the blob callback's ud. */
 static void pull_progress(void *ud, const char *digest, int64_t done, int64_t total)
 {
-        struct pull *p = ud;
+        struct pull *p = ((struct layer_slot *)ud)->p;
         if (p->s->progress)
                 p->s->progress(p->s->progress_ud, digest, done, total);
+}
+
+/* The slot of a pull in flight that is fetching this blob, if any. */
+static struct layer_slot *fetch_in_flight(struct img_service *s, const char *digest)
+{
+        for (struct pull *p = s->pulls; p; p = p->next)
+                for (size_t i = 0; !p->finished && p->slots && i < p->man.layers.n; i++)
+                        if (p->slots[i].st == SLOT_FETCH &&
+                            strcmp(p->man.layers.v[i].digest, digest) == 0)
+                                return &p->slots[i];
+        return NULL;
 }
 
 static void slot_fetch(struct layer_slot *sl)
@@ -425,11 +475,43 @@ static void slot_fetch(struct layer_slot *sl)
         struct pull *p = sl->p;
         const struct img_descriptor *d = &p->man.layers.v[sl->i];
         struct dh_err *e = NULL;
+        struct layer_slot *f = fetch_in_flight(p->s, d->digest);
+        if (f) {
+                sl->st = SLOT_WAIT;
+                sl->fetcher = f;
+                sl->next_waiting = f->fetch_waiters;
+                f->fetch_waiters = sl;
+                return;
+        }
         sl->st = SLOT_FETCH;
         if (img_writer_open(p->s->store, d->digest, d->size, d->size, &sl->w, &e) < 0 ||
             img_remote_get_blob(p->remote, d->digest, d->size, sl->w, pull_progress, on_layer_blob, sl,
                                 &e) < 0) {
                 pull_fail(p, e);
+        }
+}
+
+/* sl's fetch is over: with the blob in the store, the slots waiting on it
+ * go on to unpack it; without (a failure, or sl's pull went away), they
+ * fetch it themselves (the first fetches, the others wait on it). Waiters
+ * whose own pull has finished are only let go. */
+static void slot_fetch_end(struct layer_slot *sl, bool fetched)
+{
+        struct layer_slot *w = sl->fetch_waiters;
+        sl->fetch_waiters = NULL;
+        if (sl->st == SLOT_FETCH)
+                sl->st = SLOT_WAIT; /* no longer a fetch others may join */
+        while (w) {
+                struct layer_slot *next = w->next_waiting;
+                w->next_waiting = NULL;
+                w->fetcher = NULL;
+                if (!w->p->finished) {
+                        if (fetched)
+                                slot_unpack(w);
+                        else
+                                slot_fetch(w);
+                }
+                w = next;
         }
 }
 
@@ -732,6 +814,10 @@ int img_service_pull(struct img_service *s, const char *ref, const struct img_au
 
 void img_pulls_cancel_all(struct img_service *s)
 {
+        /* Finished first, so no pull hands a fetch over to another one
+         * that is about to go too. */
+        for (struct pull *p = s->pulls; p; p = p->next)
+                p->finished = true;
         while (s->pulls)
                 pull_free(s->pulls);
         while (s->unpacks) {
