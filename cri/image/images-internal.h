@@ -17,6 +17,7 @@ struct img_service {
         struct img_unpack_limits limits;
         img_progress_fn progress;
         void *progress_ud;
+        int64_t progress_interval_ms;
         struct pull *pulls;        /* in flight, a list */
         struct unpack_job *unpacks; /* layer unpacks in flight */
         unsigned unpacks_running;

@@ -70,6 +70,7 @@ int img_service_open(const struct img_service_config *cfg, struct dh_loop *loop,
                 img_unpack_limits_default(&s->limits);
         s->progress = cfg->progress;
         s->progress_ud = cfg->progress_ud;
+        s->progress_interval_ms = cfg->progress_interval_ms;
         *out = TAKE_PTR(s);
         return 0;
 fail:

@@ -72,6 +72,7 @@ struct img_service_config {
         const struct img_unpack_limits *limits;       /* NULL: defaults */
         img_progress_fn progress;                     /* may be NULL */
         void *progress_ud;
+        int64_t progress_interval_ms;                 /* 0: once a second */
 };
 
 struct img_service;

@@ -80,6 +80,7 @@ struct img_remote_options {
         const struct img_registry_config *config; /* may be NULL */
         const struct img_auth *auth;              /* may be NULL: anonymous */
         int64_t max_manifest;                     /* 0: IMG_MANIFEST_MAX */
+        int64_t progress_interval_ms;             /* 0: once a second */
 };
 struct img_remote;
 
@@ -111,7 +112,7 @@ int img_remote_get_manifest(struct img_remote *r, const char *reference, img_man
 
 typedef void (*img_blob_fn)(void *ud, struct dh_err *err);
 /* Progress: bytes received so far and the expected size. Called at most
- * once a second per transfer. */
+ * once per progress interval (a second by default) per transfer. */
 typedef void (*img_progress_fn)(void *ud, const char *digest, int64_t done, int64_t total);
 /* GETs /v2/<path>/blobs/<digest> (following redirects, e.g. to storage),
  * streaming the body into w; fn runs once the body is complete (the caller

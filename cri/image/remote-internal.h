@@ -1,6 +1,9 @@
 /* Internals of the registry remote shared by remote.c (operations) and
  * remote-setup.c (endpoints, errors, tokens). */
 #pragma once
+
+/* Default time between progress callbacks of one transfer. */
+#define PROGRESS_INTERVAL_MS 1000
 #include "cri/image/http.h"
 #include "cri/image/registry.h"
 #include "cri/image/wwwauth.h"
@@ -42,6 +45,7 @@ struct img_remote {
         size_t neps;
         char *registry_token;
         int64_t max_manifest;
+        uint64_t progress_interval_ms;
         struct op *ops;
 };
 

@@ -243,6 +243,8 @@ int img_remote_new(struct img_http *h, const struct img_ref *ref, const struct i
                 return dh_err_set(err, ENOMEM, "out of memory");
         r->h = h;
         r->max_manifest = o->max_manifest > 0 ? o->max_manifest : IMG_MANIFEST_MAX;
+        r->progress_interval_ms = o->progress_interval_ms > 0 ? (uint64_t)o->progress_interval_ms
+                                                              : PROGRESS_INTERVAL_MS;
         if (dup_opt(&r->domain, ref->domain) < 0 || dup_opt(&r->path, ref->path) < 0 ||
             dup_opt(&r->registry_token, o->auth ? o->auth->registry_token : NULL) < 0 ||
             build_endpoints(r, ref, o) < 0) {

@@ -21,7 +21,6 @@
         "application/vnd.docker.distribution.manifest.list.v2+json, "                       \
         "application/vnd.docker.distribution.manifest.v2+json"
 #define TOKEN_BODY_MAX (1u << 20)
-#define PROGRESS_INTERVAL_MS 1000
 
 static void op_start(struct op *op);
 
@@ -126,7 +125,7 @@ static int blob_sink(void *ud, const void *data, size_t len, struct dh_err **err
                 return r;
         op->done += (int64_t)len;
         uint64_t now = dh_now_ms();
-        if (op->progress && now - op->last_progress >= PROGRESS_INTERVAL_MS) {
+        if (op->progress && now - op->last_progress >= op->r->progress_interval_ms) {
                 op->last_progress = now;
                 op->progress(op->ud, op->reference, op->done, op->size);
         }

@@ -62,7 +62,10 @@ int main(int argc, char **argv)
         struct dh_err *err = NULL;
         struct client c = { 0 };
         struct img_service *s = NULL;
-        struct img_service_config cfg = { .root = root, .progress = progress ? on_progress : NULL };
+        /* --progress: a callback per millisecond at most, so even a fast
+         * loopback transfer reports. */
+        struct img_service_config cfg = { .root = root, .progress = progress ? on_progress : NULL,
+                                           .progress_interval_ms = 1 };
         if (dh_loop_new(&c.loop, &err) < 0 || img_service_open(&cfg, c.loop, &s, &err) < 0) {
                 printf("error %s\n", err->msg);
                 dh_err_free(err);
