@@ -328,4 +328,58 @@ TEST(remote_http_errors)
         dh_buf_free(&r.body);
 }
 
+/* The endpoints a remote tries, in order, as "base" strings joined by
+ * spaces. */
+static char *endpoints_of(const char *image, const char *config_yaml)
+{
+        struct dh_loop *loop = NULL;
+        struct img_http *h = NULL;
+        struct img_registry_config cfg = { 0 };
+        struct img_ref ref = { 0 };
+        struct img_remote *r = NULL;
+        struct dh_err *err = NULL;
+        char *out = NULL;
+        struct img_remote_options o = { .config = &cfg };
+        if (dh_loop_new(&loop, &err) == 0 && img_http_new(loop, &h, &err) == 0 &&
+            (!config_yaml || img_registry_config_parse(config_yaml, strlen(config_yaml), "r.yaml", &cfg, &err) == 0) &&
+            img_ref_parse(image, &ref, &err) == 0 && img_remote_new(h, &ref, &o, &r, &err) == 0) {
+                size_t len = 0;
+                FILE *f = open_memstream(&out, &len);
+                for (size_t i = 0; f && i < r->neps; i++)
+                        fprintf(f, "%s%s%s", i ? " " : "", r->eps[i].base, r->eps[i].insecure ? "(insecure)" : "");
+                if (f)
+                        fclose(f);
+        } else {
+                TEST_FAIL_("%s: %s", image, err ? err->msg : "?");
+        }
+        dh_err_free(err);
+        img_remote_free(r);
+        img_ref_free(&ref);
+        img_registry_config_free(&cfg);
+        img_http_free(h);
+        dh_loop_free(loop);
+        return out;
+}
+
+#define CHECK_EPS(image, yaml, want)                                              \
+        do {                                                                      \
+                char *got_ = endpoints_of(image, yaml);                           \
+                if (!got_ || strcmp(got_, want) != 0)                             \
+                        TEST_FAIL_("%s: endpoints \"%s\", want \"%s\"", image,     \
+                                   got_ ? got_ : "(none)", want);                 \
+                free(got_);                                                       \
+        } while (0)
+
+TEST(endpoints_https_by_default_http_only_for_loopback_or_insecure)
+{
+        CHECK_EPS("busybox", NULL, "https://registry-1.docker.io");
+        CHECK_EPS("reg.example:5000/team/app", NULL, "https://reg.example:5000");
+        CHECK_EPS("localhost:5000/app", NULL, "https://localhost:5000 http://localhost:5000");
+        CHECK_EPS("127.0.0.1:5000/app", NULL, "https://127.0.0.1:5000 http://127.0.0.1:5000");
+        CHECK_EPS("reg.example:5000/app", "configs:\n  \"reg.example:5000\":\n    insecure: true\n",
+                  "https://reg.example:5000(insecure) http://reg.example:5000(insecure)");
+        CHECK_EPS("busybox", "mirrors:\n  docker.io:\n    endpoint: [\"https://m1.example\", \"http://127.0.0.1:1\"]\n",
+                  "https://m1.example http://127.0.0.1:1 https://registry-1.docker.io");
+}
+
 TEST_MAIN()
