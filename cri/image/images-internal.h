@@ -11,7 +11,7 @@ struct img_service {
         struct img_store *store;
         struct img_layers *layers;
         struct dh_loop *loop;
-        struct img_http *http;
+        struct dh_http *http;
         const struct img_registry_config *registries;
         char *credentials_file;
         struct img_unpack_limits limits;

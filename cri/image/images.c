@@ -56,7 +56,7 @@ int img_service_open(const struct img_service_config *cfg, struct dh_loop *loop,
         if ((r = img_store_open(cfg->root, &s->store, err)) < 0 ||
             (r = img_layers_open(layers, &s->layers, err)) < 0)
                 goto fail;
-        if (loop && (r = img_http_new(loop, &s->http, err)) < 0)
+        if (loop && (r = dh_http_new(loop, &s->http, err)) < 0)
                 goto fail;
         s->loop = loop;
         s->registries = cfg->registries;
@@ -83,7 +83,7 @@ void img_service_close(struct img_service *s)
         if (!s)
                 return;
         img_pulls_cancel_all(s);
-        img_http_free(s->http);
+        dh_http_free(s->http);
         img_layers_close(s->layers);
         img_store_close(s->store);
         if (s->root_fd >= 0)

@@ -12,6 +12,7 @@
 #include "cri/image/ref.h"
 #include "cri/image/store.h"
 #include "lib/err.h"
+#include "lib/http.h"
 #include "lib/jsondec.h"
 #include "lib/loop.h"
 
@@ -69,11 +70,7 @@ void img_registry_config_free(struct img_registry_config *c);
 const struct img_registry_host *img_registry_config_find(const struct img_registry_config *c,
                                                          const char *host);
 
-/* --- the HTTP engine --- */
-struct img_http;
-int img_http_new(struct dh_loop *loop, struct img_http **out, struct dh_err **err);
-/* Cancels every transfer (no callbacks run) and frees the engine. */
-void img_http_free(struct img_http *h);
+/* The HTTP engine is lib/http.h's dh_http. */
 
 /* --- a repository on a registry --- */
 struct img_remote_options {
@@ -89,7 +86,7 @@ struct img_remote;
  * host is loopback or configured insecure, which are tried over https
  * first and then http (as containerd does for insecure hosts). The
  * remote copies what it needs from ref and o. */
-int img_remote_new(struct img_http *h, const struct img_ref *ref,
+int img_remote_new(struct dh_http *h, const struct img_ref *ref,
                    const struct img_remote_options *o, struct img_remote **out,
                    struct dh_err **err);
 /* Cancels the remote's transfers (no callbacks run); accepts NULL. */

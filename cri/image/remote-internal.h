@@ -4,7 +4,7 @@
 
 /* Default time between progress callbacks of one transfer. */
 #define PROGRESS_INTERVAL_MS 1000
-#include "cri/image/http.h"
+#include "lib/http.h"
 #include "cri/image/registry.h"
 #include "cri/image/wwwauth.h"
 
@@ -33,13 +33,13 @@ struct op {
         uint64_t last_progress;
         size_t ep;   /* index into r->eps */
         bool authed; /* this endpoint's 401 was answered once already */
-        struct img_http_xfer *xfer;
+        struct dh_http_xfer *xfer;
         struct dh_err *last_err;
         struct op *next, **pprev;
 };
 
 struct img_remote {
-        struct img_http *h;
+        struct dh_http *h;
         char *domain, *path;
         struct remote_ep *eps;
         size_t neps;
@@ -52,7 +52,7 @@ struct img_remote {
 /* "GET <url>: 404 Not Found: CODE: message" (the registry's error body
  * summarized) with EACCES for 401/403 ("authorization failed for registry
  * <host>"), ENOENT for 404, EIO otherwise. */
-void remote_http_error(const char *host, const struct img_http_resp *resp, struct dh_err **err);
+void remote_http_error(const char *host, const struct dh_http_resp *resp, struct dh_err **err);
 /* realm?service=..&scope=.. (scope defaults to repository:<path>:pull). */
 char *remote_token_url(const struct img_challenge *c, const char *path);
 /* {"token": ...} or {"access_token": ...}. */

@@ -33,7 +33,7 @@ static const struct jd_field errors_fields[] = { F(reg_errors, "errors", errors,
 static const struct jd_type t_errors = JD_OBJECT(struct reg_errors, errors_fields);
 
 /* Appends ": CODE: message; CODE: message" from a registry error body. */
-static void summarize(struct dh_buf *b, const struct img_http_resp *resp)
+static void summarize(struct dh_buf *b, const struct dh_http_resp *resp)
 {
         if (!resp->body.len)
                 return;
@@ -55,11 +55,11 @@ static void summarize(struct dh_buf *b, const struct img_http_resp *resp)
         json_decref(j);
 }
 
-void remote_http_error(const char *host, const struct img_http_resp *resp, struct dh_err **err)
+void remote_http_error(const char *host, const struct dh_http_resp *resp, struct dh_err **err)
 {
         struct dh_buf b;
         dh_buf_init(&b, 4096);
-        const char *reason = img_http_reason(resp->status);
+        const char *reason = dh_http_reason(resp->status);
         dh_buf_printf(&b, NULL, "GET %s: ", resp->url ? resp->url : "?");
         if (reason)
                 dh_buf_puts(&b, reason, NULL);
@@ -152,7 +152,7 @@ void img_remote_free(struct img_remote *r)
         while (r->ops) {
                 struct op *op = r->ops;
                 r->ops = op->next;
-                img_http_cancel(op->xfer);
+                dh_http_cancel(op->xfer);
                 free(op->reference);
                 dh_err_free(op->last_err);
                 free(op);
@@ -230,7 +230,7 @@ static int build_endpoints(struct img_remote *r, const struct img_ref *ref,
         return 0;
 }
 
-int img_remote_new(struct img_http *h, const struct img_ref *ref, const struct img_remote_options *o,
+int img_remote_new(struct dh_http *h, const struct img_ref *ref, const struct img_remote_options *o,
                    struct img_remote **out, struct dh_err **err)
 {
         static const struct img_remote_options none = { 0 };

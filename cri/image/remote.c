@@ -37,14 +37,14 @@ static void op_unlink(struct op *op)
 static void op_free(struct op *op)
 {
         op_unlink(op);
-        img_http_cancel(op->xfer);
+        dh_http_cancel(op->xfer);
         free(op->reference);
         dh_err_free(op->last_err);
         free(op);
 }
 
 /* Ends the operation with err (NULL: success), running its callback once. */
-static void op_finish(struct op *op, struct dh_err *err, const struct img_http_resp *resp,
+static void op_finish(struct op *op, struct dh_err *err, const struct dh_http_resp *resp,
                       const char *digest)
 {
         op_unlink(op);
@@ -112,7 +112,7 @@ static char *authorization(const struct img_remote *r, const struct remote_ep *e
         return ep->basic ? basic_header(ep) : NULL;
 }
 
-static void on_response(void *ud, struct img_http_resp *resp, struct dh_err *err);
+static void on_response(void *ud, struct dh_http_resp *resp, struct dh_err *err);
 
 static int blob_sink(void *ud, const void *data, size_t len, struct dh_err **err)
 {
@@ -151,19 +151,19 @@ static void op_start(struct op *op)
                 op_fail(op, e);
                 return;
         }
-        struct img_http_req req = {
+        struct dh_http_req req = {
                 .url = url, .authorization = auth, .insecure = ep->insecure, .ca_file = ep->ca_file,
                 .accept = op->kind == OP_MANIFEST ? MANIFEST_ACCEPT : NULL,
                 .follow = op->kind == OP_BLOB, .max_body = (size_t)r->max_manifest,
                 .sink = op->kind == OP_BLOB ? blob_sink : NULL, .sink_ud = op,
         };
         struct dh_err *e = NULL;
-        op->xfer = img_http_get(r->h, &req, on_response, op, &e);
+        op->xfer = dh_http_start(r->h, &req, on_response, op, &e);
         if (!op->xfer)
                 op_next(op, e);
 }
 
-static void on_token(void *ud, struct img_http_resp *resp, struct dh_err *err)
+static void on_token(void *ud, struct dh_http_resp *resp, struct dh_err *err)
 {
         struct op *op = ud;
         op->xfer = NULL;
@@ -194,14 +194,14 @@ static int fetch_token(struct op *op, const struct img_challenge *c, struct dh_e
                 return dh_err_set(err, ENOMEM, "out of memory");
         /* Basic credentials go to the token server (anonymous without them). */
         _cleanup_free_ char *auth = basic_header(ep);
-        struct img_http_req req = { .url = url, .authorization = auth, .insecure = ep->insecure,
+        struct dh_http_req req = { .url = url, .authorization = auth, .insecure = ep->insecure,
                                     .ca_file = ep->ca_file, .max_body = TOKEN_BODY_MAX };
-        op->xfer = img_http_get(r->h, &req, on_token, op, err);
+        op->xfer = dh_http_start(r->h, &req, on_token, op, err);
         return op->xfer ? 0 : -1;
 }
 
 /* A 401 the first time: get a token or switch to Basic, and retry. */
-static void handle_401(struct op *op, struct img_http_resp *resp)
+static void handle_401(struct op *op, struct dh_http_resp *resp)
 {
         struct remote_ep *ep = &op->r->eps[op->ep];
         struct img_challenge c = { 0 };
@@ -231,7 +231,7 @@ static void handle_401(struct op *op, struct img_http_resp *resp)
         op_start(op);
 }
 
-static void manifest_done(struct op *op, struct img_http_resp *resp)
+static void manifest_done(struct op *op, struct dh_http_resp *resp)
 {
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned int mdlen = 0;
@@ -255,7 +255,7 @@ static void manifest_done(struct op *op, struct img_http_resp *resp)
         op_finish(op, NULL, resp, digest);
 }
 
-static void on_response(void *ud, struct img_http_resp *resp, struct dh_err *err)
+static void on_response(void *ud, struct dh_http_resp *resp, struct dh_err *err)
 {
         struct op *op = ud;
         op->xfer = NULL;

@@ -256,10 +256,10 @@ int main(int argc, char **argv)
         struct img_auth auth = { 0 };
         struct img_registry_config cfg = { 0 };
         struct client c = { .pull = strcmp(a.verb, "pull") == 0, .pending = 1 };
-        struct img_http *http = NULL;
+        struct dh_http *http = NULL;
         if (img_ref_parse(a.ref, &ref, &err) < 0 || credentials(&a, &ref, &auth, &err) < 0 ||
             load_config(a.config, &cfg, &err) < 0 || dh_loop_new(&c.loop, &err) < 0 ||
-            img_http_new(c.loop, &http, &err) < 0 ||
+            dh_http_new(c.loop, &http, &err) < 0 ||
             (c.pull && img_store_open(a.store, &c.store, &err) < 0))
                 return die(err);
         struct img_remote_options o = { .config = &cfg, .auth = &auth };
@@ -268,7 +268,7 @@ int main(int argc, char **argv)
                 return die(err);
         int status = dh_loop_run(c.loop);
         img_remote_free(c.remote);
-        img_http_free(http);
+        dh_http_free(http);
         img_store_close(c.store);
         dh_loop_free(c.loop);
         img_registry_config_free(&cfg);

@@ -301,7 +301,7 @@ TEST(remote_token_url_and_parse)
 
 TEST(remote_http_errors)
 {
-        struct img_http_resp r = { .url = "https://reg/v2/x/manifests/t", .status = 404 };
+        struct dh_http_resp r = { .url = "https://reg/v2/x/manifests/t", .status = 404 };
         const char *body = "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest unknown\","
                            "\"detail\":{}},{\"code\":\"NAME_UNKNOWN\"}]}";
         dh_buf_init(&r.body, 4096);
@@ -333,14 +333,14 @@ TEST(remote_http_errors)
 static char *endpoints_of(const char *image, const char *config_yaml)
 {
         struct dh_loop *loop = NULL;
-        struct img_http *h = NULL;
+        struct dh_http *h = NULL;
         struct img_registry_config cfg = { 0 };
         struct img_ref ref = { 0 };
         struct img_remote *r = NULL;
         struct dh_err *err = NULL;
         char *out = NULL;
         struct img_remote_options o = { .config = &cfg };
-        if (dh_loop_new(&loop, &err) == 0 && img_http_new(loop, &h, &err) == 0 &&
+        if (dh_loop_new(&loop, &err) == 0 && dh_http_new(loop, &h, &err) == 0 &&
             (!config_yaml || img_registry_config_parse(config_yaml, strlen(config_yaml), "r.yaml", &cfg, &err) == 0) &&
             img_ref_parse(image, &ref, &err) == 0 && img_remote_new(h, &ref, &o, &r, &err) == 0) {
                 size_t len = 0;
@@ -356,7 +356,7 @@ static char *endpoints_of(const char *image, const char *config_yaml)
         img_remote_free(r);
         img_ref_free(&ref);
         img_registry_config_free(&cfg);
-        img_http_free(h);
+        dh_http_free(h);
         dh_loop_free(loop);
         return out;
 }

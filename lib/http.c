@@ -5,7 +5,7 @@
  * curl_multi_info_read. No threads, no blocking. Every transfer has a
  * connect timeout, a low-speed limit, bounded headers and a bounded (or
  * streamed) body. */
-#include "cri/image/http.h"
+#include "lib/http.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -22,36 +22,39 @@
 #define MAX_REDIRECTS 5L
 
 struct sock {
-        struct img_http *h;
+        struct dh_http *h;
         struct dh_watch *w;
         struct sock *next, **pprev;
 };
 
-struct img_http {
+struct dh_http {
         struct dh_loop *loop;
         CURLM *multi;
         struct dh_timer *timer;
-        struct img_http_xfer *xfers;
+        struct dh_http_xfer *xfers;
         struct sock *socks;
 };
 
-struct img_http_xfer {
-        struct img_http *h;
+struct dh_http_xfer {
+        struct dh_http *h;
         CURL *easy;
         struct curl_slist *hdrs;
         char *url;
-        img_http_done_fn done;
+        char *method;  /* for messages */
+        char *body;    /* a copy of the request body */
+        bool keep_error_body;
+        dh_http_done_fn done;
         void *ud;
-        img_http_sink_fn sink;
+        dh_http_sink_fn sink;
         void *sink_ud;
         size_t max_body, header_bytes;
-        struct img_http_resp resp;
+        struct dh_http_resp resp;
         struct dh_err *err; /* from a sink or a limit */
         char errbuf[CURL_ERROR_SIZE];
-        struct img_http_xfer *next, **pprev;
+        struct dh_http_xfer *next, **pprev;
 };
 
-const char *img_http_reason(long status)
+const char *dh_http_reason(long status)
 {
         switch (status) {
         case 200: return "200 OK";
@@ -82,12 +85,12 @@ static void sock_free(struct sock *k)
         free(k);
 }
 
-static void check_done(struct img_http *h);
+static void check_done(struct dh_http *h);
 
 static void on_io(struct dh_loop *l, int fd, uint32_t events, void *ud)
 {
         (void)l;
-        struct img_http *h = ((struct sock *)ud)->h; /* ud may be freed by the action */
+        struct dh_http *h = ((struct sock *)ud)->h; /* ud may be freed by the action */
         int flags = (events & EPOLLIN ? CURL_CSELECT_IN : 0) | (events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
                     (events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
         int running = 0;
@@ -98,7 +101,7 @@ static void on_io(struct dh_loop *l, int fd, uint32_t events, void *ud)
 static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
 {
         (void)e;
-        struct img_http *h = userp;
+        struct dh_http *h = userp;
         struct sock *k = socketp;
         if (what == CURL_POLL_REMOVE) {
                 if (k) {
@@ -131,7 +134,7 @@ static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *sock
 static void on_timeout(struct dh_loop *l, void *ud)
 {
         (void)l;
-        struct img_http *h = ud;
+        struct dh_http *h = ud;
         h->timer = NULL;
         int running = 0;
         curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
@@ -141,7 +144,7 @@ static void on_timeout(struct dh_loop *l, void *ud)
 static int on_timer(CURLM *m, long timeout_ms, void *userp)
 {
         (void)m;
-        struct img_http *h = userp;
+        struct dh_http *h = userp;
         dh_timer_cancel(h->timer);
         h->timer = NULL;
         if (timeout_ms < 0)
@@ -150,11 +153,11 @@ static int on_timer(CURLM *m, long timeout_ms, void *userp)
         return h->timer ? 0 : -1;
 }
 
-int img_http_new(struct dh_loop *loop, struct img_http **out, struct dh_err **err)
+int dh_http_new(struct dh_loop *loop, struct dh_http **out, struct dh_err **err)
 {
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
                 return dh_err_set(err, EIO, "curl_global_init failed");
-        struct img_http *h = calloc(1, sizeof *h);
+        struct dh_http *h = calloc(1, sizeof *h);
         if (!h) {
                 curl_global_cleanup();
                 return dh_err_set(err, ENOMEM, "out of memory");
@@ -174,14 +177,15 @@ int img_http_new(struct dh_loop *loop, struct img_http **out, struct dh_err **er
         return 0;
 }
 
-static void resp_free(struct img_http_resp *r)
+static void resp_free(struct dh_http_resp *r)
 {
         free(r->content_type);
         free(r->www_authenticate);
+        free(r->location);
         dh_buf_free(&r->body);
 }
 
-static void xfer_free(struct img_http_xfer *x)
+static void xfer_free(struct dh_http_xfer *x)
 {
         if (x->pprev) {
                 *x->pprev = x->next;
@@ -194,16 +198,18 @@ static void xfer_free(struct img_http_xfer *x)
         resp_free(&x->resp);
         dh_err_free(x->err);
         free(x->url);
+        free(x->method);
+        free(x->body);
         free(x);
 }
 
-void img_http_cancel(struct img_http_xfer *x)
+void dh_http_cancel(struct dh_http_xfer *x)
 {
         if (x)
                 xfer_free(x);
 }
 
-void img_http_free(struct img_http *h)
+void dh_http_free(struct dh_http *h)
 {
         if (!h)
                 return;
@@ -233,13 +239,13 @@ static int curl_code_errno(CURLcode c)
         }
 }
 
-static void finish(struct img_http_xfer *x, CURLcode result)
+static void finish(struct dh_http_xfer *x, CURLcode result)
 {
         struct dh_err *err = TAKE_PTR(x->err);
         if (err) {
-                dh_err_prefix(&err, "GET %s", x->url);
+                dh_err_prefix(&err, "%s %s", x->method, x->url);
         } else if (result != CURLE_OK) {
-                dh_err_set(&err, curl_code_errno(result), "GET %s: %s", x->url,
+                dh_err_set(&err, curl_code_errno(result), "%s %s: %s", x->method, x->url,
                            x->errbuf[0] ? x->errbuf : curl_easy_strerror(result));
         }
         long status = 0;
@@ -257,21 +263,21 @@ static void finish(struct img_http_xfer *x, CURLcode result)
         xfer_free(x);
 }
 
-static void check_done(struct img_http *h)
+static void check_done(struct dh_http *h)
 {
         CURLMsg *m;
         int left;
         while ((m = curl_multi_info_read(h->multi, &left))) {
                 if (m->msg != CURLMSG_DONE)
                         continue;
-                struct img_http_xfer *x = NULL;
+                struct dh_http_xfer *x = NULL;
                 curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
                 if (x)
                         finish(x, m->data.result);
         }
 }
 
-static bool is_2xx(struct img_http_xfer *x)
+static bool is_2xx(struct dh_http_xfer *x)
 {
         long st = 0;
         curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &st);
@@ -280,15 +286,15 @@ static bool is_2xx(struct img_http_xfer *x)
 
 static size_t on_body(char *p, size_t sz, size_t n, void *ud)
 {
-        struct img_http_xfer *x = ud;
+        struct dh_http_xfer *x = ud;
         size_t len = sz * n;
-        if (!is_2xx(x)) {
+        if (!is_2xx(x) && !x->keep_error_body) {
                 /* error bodies are only summarized: keep their start */
                 size_t room = x->resp.body.max - x->resp.body.len;
                 dh_buf_append(&x->resp.body, p, len < room ? len : room, NULL);
                 return len;
         }
-        if (x->sink) {
+        if (x->sink && is_2xx(x)) {
                 if (x->sink(x->sink_ud, p, len, &x->err) < 0)
                         return 0;
                 x->resp.streamed += (int64_t)len;
@@ -320,24 +326,27 @@ static char *header_value(const char *line, size_t n, const char *name)
 
 static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 {
-        struct img_http_xfer *x = ud;
+        struct dh_http_xfer *x = ud;
         size_t len = sz * n;
         x->header_bytes += len;
-        if (x->header_bytes > IMG_HTTP_HEADERS_MAX) {
-                dh_err_set(&x->err, DH_ELIMIT, "response headers exceed %d bytes", IMG_HTTP_HEADERS_MAX);
+        if (x->header_bytes > DH_HTTP_HEADERS_MAX) {
+                dh_err_set(&x->err, DH_ELIMIT, "response headers exceed %d bytes", DH_HTTP_HEADERS_MAX);
                 return 0;
         }
         if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
                 /* a new response (after a redirect or a 100): forget the last */
                 resp_free(&x->resp);
-                x->resp = (struct img_http_resp){ 0 };
-                dh_buf_init(&x->resp.body, IMG_HTTP_ERRBODY_MAX);
+                x->resp = (struct dh_http_resp){ 0 };
+                dh_buf_init(&x->resp.body, x->keep_error_body ? x->max_body : DH_HTTP_ERRBODY_MAX);
                 return len;
         }
         char *v = header_value(p, len, "Content-Type");
         if (v) {
                 free(x->resp.content_type);
                 x->resp.content_type = v;
+        } else if ((v = header_value(p, len, "Location"))) {
+                free(x->resp.location);
+                x->resp.location = v;
         } else if ((v = header_value(p, len, "WWW-Authenticate"))) {
                 if (x->resp.www_authenticate) {
                         char *j = NULL;
@@ -360,7 +369,7 @@ static curl_socket_t open_socket(void *ud, curlsocktype purpose, struct curl_soc
         return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
-static int add_header(struct img_http_xfer *x, const char *name, const char *value)
+static int add_header(struct dh_http_xfer *x, const char *name, const char *value)
 {
         if (!value)
                 return 0;
@@ -374,7 +383,7 @@ static int add_header(struct img_http_xfer *x, const char *name, const char *val
         return 0;
 }
 
-static void set_options(struct img_http_xfer *x, const struct img_http_req *req)
+static void set_options(struct dh_http_xfer *x, const struct dh_http_req *req)
 {
         CURL *e = x->easy;
         curl_easy_setopt(e, CURLOPT_URL, x->url);
@@ -404,32 +413,72 @@ static void set_options(struct img_http_xfer *x, const struct img_http_req *req)
         }
         if (req->ca_file)
                 curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
+        if (req->cert_file)
+                curl_easy_setopt(e, CURLOPT_SSLCERT, req->cert_file);
+        if (req->key_file)
+                curl_easy_setopt(e, CURLOPT_SSLKEY, req->key_file);
+        if (req->timeout_ms > 0)
+                curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
+        if (x->body) {
+                curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body);
+                curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+        }
+        if (strcmp(x->method, "GET") != 0 || x->body)
+                curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method);
+        if (strcmp(x->method, "HEAD") == 0)
+                curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
 }
 
-struct img_http_xfer *img_http_get(struct img_http *h, const struct img_http_req *req,
-                                   img_http_done_fn done, void *ud, struct dh_err **err)
+static int add_headers(struct dh_http_xfer *x, const struct dh_http_req *req)
 {
-        struct img_http_xfer *x = calloc(1, sizeof *x);
+        if (req->nheaders > DH_HTTP_REQ_HEADERS_MAX)
+                return -E2BIG;
+        for (size_t i = 0; i < req->nheaders; i++) {
+                struct curl_slist *l = curl_slist_append(x->hdrs, req->headers[i]);
+                if (!l)
+                        return -ENOMEM;
+                x->hdrs = l;
+        }
+        int r = add_header(x, "Accept", req->accept);
+        if (r == 0)
+                r = add_header(x, "Content-Type", req->content_type);
+        if (r == 0)
+                r = add_header(x, "Authorization", req->authorization);
+        if (r == 0)
+                r = add_header(x, "User-Agent", req->user_agent ? req->user_agent : "deckhand/" DH_VERSION);
+        return r;
+}
+
+struct dh_http_xfer *dh_http_start(struct dh_http *h, const struct dh_http_req *req,
+                                   dh_http_done_fn done, void *ud, struct dh_err **err)
+{
+        struct dh_http_xfer *x = calloc(1, sizeof *x);
         if (!x) {
                 dh_err_set(err, ENOMEM, "out of memory");
                 return NULL;
         }
-        *x = (struct img_http_xfer){ .h = h, .done = done, .ud = ud, .sink = req->sink,
-                                     .sink_ud = req->sink_ud, .max_body = req->max_body };
-        dh_buf_init(&x->resp.body, IMG_HTTP_ERRBODY_MAX);
+        *x = (struct dh_http_xfer){ .h = h, .done = done, .ud = ud, .sink = req->sink,
+                                    .sink_ud = req->sink_ud, .max_body = req->max_body,
+                                    .keep_error_body = req->keep_error_body };
+        dh_buf_init(&x->resp.body, req->keep_error_body ? req->max_body : DH_HTTP_ERRBODY_MAX);
         x->url = strdup(req->url);
+        x->method = strdup(req->method ? req->method : "GET");
+        if (req->body && (x->body = malloc(req->body_len ? req->body_len : 1)))
+                memcpy(x->body, req->body, req->body_len);
         x->easy = curl_easy_init();
-        if (!x->url || !x->easy || add_header(x, "Accept", req->accept) < 0 ||
-            add_header(x, "Authorization", req->authorization) < 0 ||
-            add_header(x, "User-Agent", "deckhand/" DH_VERSION) < 0) {
+        int r = !x->url || !x->method || (req->body && !x->body) || !x->easy ? -ENOMEM : add_headers(x, req);
+        if (r < 0) {
                 xfer_free(x);
-                dh_err_set(err, ENOMEM, "out of memory");
+                if (r == -E2BIG)
+                        dh_err_set(err, DH_ELIMIT, "more than %d request headers", DH_HTTP_REQ_HEADERS_MAX);
+                else
+                        dh_err_set(err, ENOMEM, "out of memory");
                 return NULL;
         }
         set_options(x, req);
         CURLMcode mc = curl_multi_add_handle(h->multi, x->easy);
         if (mc != CURLM_OK) {
-                dh_err_set(err, EIO, "GET %s: %s", x->url, curl_multi_strerror(mc));
+                dh_err_set(err, EIO, "%s %s: %s", x->method, x->url, curl_multi_strerror(mc));
                 xfer_free(x);
                 return NULL;
         }
