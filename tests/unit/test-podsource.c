@@ -176,8 +176,8 @@ struct ctx {
         char *log[LOG_MAX]; /* "add default/x-node-1 <path>", "update ...", "remove ...", "error <path>: <msg>" */
         size_t nlog, nerr, synced;
         char last_old_uid[40], last_new_uid[40];
-        bool (*until)(struct ctx *);
         size_t want_log, want_synced;
+        struct dh_timer *tick, *deadline; /* NULL once fired */
 };
 
 static void record(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -234,15 +234,17 @@ static const struct agent_podsource_ops ops = {
 static void poll_tick(struct dh_loop *l, void *ud)
 {
         struct ctx *c = ud;
+        c->tick = NULL;
         if (c->nlog >= c->want_log && c->synced >= c->want_synced)
                 dh_loop_quit(l, 1);
         else
-                dh_loop_timer(l, 5, poll_tick, c, NULL);
+                c->tick = dh_loop_timer(l, 5, poll_tick, c, NULL);
 }
 
 static void deadline(struct dh_loop *l, void *ud)
 {
-        (void)ud;
+        struct ctx *c = ud;
+        c->deadline = NULL;
         dh_loop_quit(l, 0);
 }
 
@@ -252,11 +254,14 @@ static bool wait_for(struct ctx *c, size_t n, size_t scans)
 {
         c->want_log = c->nlog + n;
         c->want_synced = c->synced + scans;
-        struct dh_timer *tick = dh_loop_timer(c->loop, 0, poll_tick, c, NULL);
-        struct dh_timer *dl = dh_loop_timer(c->loop, WAIT_MS, deadline, c, NULL);
-        CHECK(tick && dl);
+        c->tick = dh_loop_timer(c->loop, 0, poll_tick, c, NULL);
+        c->deadline = dh_loop_timer(c->loop, WAIT_MS, deadline, c, NULL);
+        CHECK(c->tick && c->deadline);
         bool ok = dh_loop_run(c->loop) == 1;
-        dh_timer_cancel(dl); /* still pending when the tick quit first */
+        /* Whichever did not fire is still pending: stop it. */
+        dh_timer_cancel(c->tick);
+        dh_timer_cancel(c->deadline);
+        c->tick = c->deadline = NULL;
         if (!ok)
                 TEST_FAIL_("timed out waiting for %zu log lines (have %zu) and %zu scans (have %zu)",
                            c->want_log, c->nlog, c->want_synced, c->synced);
