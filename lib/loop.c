@@ -230,6 +230,7 @@ int dh_loop_run(struct dh_loop *l)
                 }
                 sweep(l);
         }
+        l->quit = false; /* ready to run again */
         return l->status;
 }
 

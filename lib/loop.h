@@ -36,7 +36,7 @@ int dh_loop_signals(struct dh_loop *l, const int *sigs, int n, dh_io_fn fn, void
                     struct dh_err **err);
 
 /* Runs until dh_loop_quit(); returns the status given to it, or < 0 if
- * epoll fails. */
+ * epoll fails. A loop that returned may be run again (tests step one). */
 int dh_loop_run(struct dh_loop *l);
 void dh_loop_quit(struct dh_loop *l, int status);
 

@@ -32,7 +32,18 @@ static void decode_quantity(struct jd_ctx *c, json_t *v, void *dst, const struct
                 dh_ferr_invalid_raw(c->errs, &c->path, rv, e ? e->msg : "invalid quantity");
         }
 }
-static const struct jd_type t_quantity = { .decode = decode_quantity, .size = sizeof(struct pod_quantity) };
+/* Encoded as the canonical string, so equal values encode alike. */
+static json_t *encode_quantity(const void *src, const struct jd_type *t)
+{
+        (void)t;
+        const struct pod_quantity *q = src;
+        char buf[POD_QTY_FORMAT_MAX];
+        if (!q->set || pod_quantity_format(q, buf, sizeof buf) < 0)
+                return NULL;
+        return json_string(buf);
+}
+static const struct jd_type t_quantity = { .decode = decode_quantity, .encode = encode_quantity,
+                                           .size = sizeof(struct pod_quantity) };
 
 static const struct jd_type t_resource_list = JD_MAP(struct pod_resource, q, &t_quantity);
 
@@ -535,9 +546,12 @@ static const struct jd_field spec_fields[] = {
 };
 static const struct jd_type t_spec = JD_OBJECT(struct pod_spec, spec_fields);
 
+static const struct jd_field status_fields[] = { F(pod_status, phase, &jd_string), END };
+static const struct jd_type t_status = JD_OBJECT(struct pod_status, status_fields);
+
 static const struct jd_field pod_fields[] = {
         F(pod, apiVersion, &jd_string), F(pod, kind, &jd_string), F(pod, metadata, &t_meta),
-        F(pod, spec, &t_spec), END,
+        F(pod, spec, &t_spec), F(pod, status, &t_status), END,
 };
 static const struct jd_type t_pod = JD_OBJECT(struct pod, pod_fields);
 
@@ -549,6 +563,11 @@ struct pod *pod_decode_object(json_t *doc, struct dh_ferrs *errs)
         struct jd_ctx c = { .errs = errs };
         jd_decode_object(&c, doc, p, &t_pod);
         return p;
+}
+
+json_t *pod_encode(const struct pod *p)
+{
+        return jd_encode(p, &t_pod);
 }
 
 void pod_free(struct pod *p)

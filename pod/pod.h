@@ -15,6 +15,10 @@
  * type errors go to errs with their field paths. NULL only on OOM. */
 struct pod *pod_decode_object(json_t *doc, struct dh_ferrs *errs);
 void pod_free(struct pod *p);
+/* The pod as JSON, every field the model holds (unset ones omitted,
+ * quantities in canonical form): decoding it gives the same pod. NULL on
+ * OOM. */
+json_t *pod_encode(const struct pod *p);
 
 /* One Pod found in a file: document index, item index within a PodList/List
  * (or -1), the decoded pod (NULL if the document is not a Pod) and every

@@ -344,8 +344,15 @@ struct pod_spec {
         json_t *topologySpreadConstraints;
 };
 
+/* Only the phase: the rest of the status is the kubelet's to report, and a
+ * manifest's status is overwritten (static pods start Pending). */
+struct pod_status {
+        char *phase;
+};
+
 struct pod {
         char *apiVersion, *kind;
         struct pod_meta metadata;
         struct pod_spec spec;
+        struct pod_status status;
 };

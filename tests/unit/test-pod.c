@@ -70,6 +70,42 @@ TEST(decodes_the_fields_a_kubelet_acts_on)
         pod_set_free(&s);
 }
 
+/* pod_encode keeps everything the model holds: encoding, decoding the
+ * result and encoding again gives the same JSON, quantities canonical. */
+TEST(encode_round_trips_the_model)
+{
+        struct pod_set s = load_ok(
+                "apiVersion: v1\nkind: Pod\n"
+                "metadata: {name: p, labels: {b: \"2\", a: \"1\"}}\n"
+                "spec:\n  containers:\n  - name: c\n    image: img:1\n"
+                "    resources: {requests: {cpu: \"0.5\", memory: 1024Mi}}\n"
+                "    livenessProbe: {tcpSocket: {port: 80}}\n"
+                "  tolerations: [{operator: Exists}]\n"
+                "status: {phase: Running}\n");
+        if (!s.n)
+                return;
+        json_t *j = pod_encode(s.v[0].pod);
+        CHECK(j != NULL);
+        _cleanup_free_ char *a = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+        CHECK_STR(json_string_value(json_object_get(json_object_get(json_object_get(
+                          json_array_get(json_object_get(json_object_get(j, "spec"), "containers"), 0),
+                          "resources"), "requests"), "cpu")),
+                  "500m");
+        CHECK_STR(json_string_value(json_object_get(json_object_get(j, "status"), "phase")), "Running");
+        struct dh_ferrs errs = { 0 };
+        struct pod *p2 = pod_decode_object(j, &errs);
+        CHECK_INT(errs.n, 0);
+        json_t *j2 = p2 ? pod_encode(p2) : NULL;
+        _cleanup_free_ char *b = j2 ? json_dumps(j2, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        CHECK_STR(b, a);
+        CHECK_CONTAINS(a, "\"memory\":\"1Gi\"");
+        json_decref(j2);
+        json_decref(j);
+        pod_free(p2);
+        dh_ferrs_free(&errs);
+        pod_set_free(&s);
+}
+
 TEST(defaults_match_the_api_server)
 {
         struct pod_set s = load_ok(
