@@ -182,7 +182,12 @@ static void on_resync(struct dh_loop *l, void *ud)
         struct agent_podsource *s = ud;
         s->resync = NULL;
         rescan(s, true);
-        s->resync = dh_loop_timer(l, s->resync_ms, on_resync, s, NULL);
+        /* Without a watch (the directory is missing), look again every
+         * second rather than waiting a whole resync period. */
+        uint64_t next = s->wd < 0 && s->resync_ms > AGENT_PODSOURCE_UNWATCHED_RETRY_MS
+                                ? AGENT_PODSOURCE_UNWATCHED_RETRY_MS
+                                : s->resync_ms;
+        s->resync = dh_loop_timer(l, next, on_resync, s, NULL);
 }
 
 static void on_debounce(struct dh_loop *l, void *ud)
@@ -214,6 +219,15 @@ static void changed(struct agent_podsource *s)
                 s->rescan_all = true; /* out of memory: the resync will do it */
 }
 
+/* The watch is gone: look for the directory every second from now on. */
+static void resync_soon(struct agent_podsource *s)
+{
+        if (s->resync_ms <= AGENT_PODSOURCE_UNWATCHED_RETRY_MS)
+                return;
+        dh_timer_cancel(s->resync);
+        s->resync = dh_loop_timer(s->loop, AGENT_PODSOURCE_UNWATCHED_RETRY_MS, on_resync, s, NULL);
+}
+
 static void on_event(struct agent_podsource *s, const struct inotify_event *ev)
 {
         if (ev->mask & IN_Q_OVERFLOW) {
@@ -225,6 +239,7 @@ static void on_event(struct agent_podsource *s, const struct inotify_event *ev)
                 inotify_rm_watch(s->ifd, s->wd);
                 s->wd = -1;
                 s->rescan_all = true;
+                resync_soon(s);
         } else if (ev->len == 0 || !ev->name[0]) {
                 s->rescan_all = true; /* the path itself (a file, or the dir) */
         } else if (agent_manifest_name_ok(ev->name)) {

@@ -45,6 +45,7 @@
 #include "lib/loop.h"
 
 /* kubelet's fileCheckFrequency. */
+#define AGENT_PODSOURCE_UNWATCHED_RETRY_MS 1000 /* while the directory is missing */
 #define AGENT_PODSOURCE_RESYNC_MS 20000
 /* Events closer together than this are coalesced into one rescan, but a
  * stream of events delays it by at most DEBOUNCE_MAX. */

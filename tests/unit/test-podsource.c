@@ -460,8 +460,10 @@ TEST(directory_removed_and_recreated)
         struct ctx c = { .dir = test_mkdtemp("podsource") };
         char dir[512];
         snprintf(dir, sizeof dir, "%s/manifests", c.dir);
-        /* Missing at start: no pods, no error; picked up at a resync. */
-        start(&c, dir, 200);
+        /* Missing at start: no pods, no error. With the default 20 s resync,
+         * the directory is still picked up within seconds: while it is
+         * missing it is looked for every second. */
+        start(&c, dir, 0);
         wait_for(&c, 0, 1);
         CHECK_INT(c.nlog, 0);
         CHECK(mkdir(dir, 0755) == 0);
