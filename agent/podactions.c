@@ -223,16 +223,22 @@ bool plan_init_failed(const struct agent_container_observed *s)
                s->state == RT_CONTAINER_UNKNOWN;
 }
 
-bool plan_any_regular_created(const struct plan_ctx *c)
+bool agent_any_regular_container_created(const struct pod *pod,
+                                         const struct agent_pod_runtime *observed)
 {
-        for (size_t i = 0; i < c->pod->spec.containers.n; i++) {
+        for (size_t i = 0; i < pod->spec.containers.n; i++) {
                 const struct agent_container_observed *s =
-                        agent_pod_runtime_find(c->obs, c->pod->spec.containers.v[i].name);
+                        agent_pod_runtime_find(observed, pod->spec.containers.v[i].name);
                 if (s && (s->state == RT_CONTAINER_CREATED || s->state == RT_CONTAINER_RUNNING ||
                           s->state == RT_CONTAINER_EXITED))
                         return true;
         }
         return false;
+}
+
+bool plan_any_regular_created(const struct plan_ctx *c)
+{
+        return agent_any_regular_container_created(c->pod, c->obs);
 }
 
 /* --- the decisions --- */
@@ -463,15 +469,14 @@ static void apply_backoff(struct plan_ctx *c, struct dh_backoff *backoff, int64_
 }
 
 /* activeDeadlineSeconds counts from status.startTime. */
-static bool past_active_deadline(const struct pod *pod, const struct agent_pod_runtime *obs,
-                                 int64_t now_ns)
+bool agent_pod_past_active_deadline(const struct pod *pod, int64_t start_ns, int64_t now_ns)
 {
-        if (!pod->spec.activeDeadlineSeconds.set || !obs || obs->start_time_ns <= 0)
+        if (!pod->spec.activeDeadlineSeconds.set || start_ns <= 0)
                 return false;
         int64_t allowed = pod->spec.activeDeadlineSeconds.v;
         if (allowed > INT64_MAX / NS_PER_S)
                 return false;
-        return now_ns - obs->start_time_ns >= allowed * NS_PER_S;
+        return now_ns - start_ns >= allowed * NS_PER_S;
 }
 
 /* The pod stops as a whole: everything is killed, nothing created. */
@@ -498,7 +503,7 @@ int agent_pod_actions(const struct pod *pod, const struct agent_pod_runtime *obs
 {
         struct agent_pod_plan plan = { 0 };
         struct plan_ctx c = { .pod = pod, .obs = observed, .results = probe_results, .plan = &plan };
-        if (past_active_deadline(pod, observed, now_ns))
+        if (agent_pod_past_active_deadline(pod, observed ? observed->start_time_ns : 0, now_ns))
                 plan_stop_pod(&c, AGENT_POD_KILL_DEADLINE);
         else if (pod->metadata.deletionTimestamp)
                 plan_stop_pod(&c, AGENT_POD_KILL_TERMINATING);

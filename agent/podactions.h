@@ -123,6 +123,12 @@ bool agent_pod_restarts_on_failure(const struct pod *pod); /* not Never */
 /* ShouldContainerBeRestarted. */
 bool agent_container_should_restart(const struct pod *pod, const struct pod_container *c,
                                     const struct agent_pod_runtime *observed);
+/* hasAnyRegularContainerCreated: a regular container was created,
+ * runs or ran, so the init containers have all completed. */
+bool agent_any_regular_container_created(const struct pod *pod,
+                                         const struct agent_pod_runtime *observed);
+/* activeDeadlineSeconds passed since start_ns (0: not started). */
+bool agent_pod_past_active_deadline(const struct pod *pod, int64_t start_ns, int64_t now_ns);
 /* PodSandboxChanged: whether a new sandbox is needed, the attempt to give
  * it, and the sandbox it replaces (NULL if none or not to be reused). */
 bool agent_sandbox_changed(const struct pod *pod, const struct agent_pod_runtime *observed,
