@@ -452,7 +452,9 @@ TEST(restarted_container_keeps_the_previous_instance_as_last_state)
         add_sandbox(&f, RT_SANDBOX_READY);
         add(&f, "id1", "foo1", RT_CONTAINER_RUNNING, 0);
         add(&f, "id2b", "foo2", RT_CONTAINER_RUNNING, 0)->restart_count = 1;
-        add(&f, "id2a", "foo2", RT_CONTAINER_EXITED, 137)->reason = strdup("OOMKilled");
+        struct agent_container_observed *old = add(&f, "id2a", "foo2", RT_CONTAINER_EXITED, 137);
+        free(old->reason);
+        old->reason = strdup("OOMKilled");
         struct agent_pod_status s;
         gen(&f, NULL, &s);
         const struct agent_container_status *c = cs(&s, "foo2");
