@@ -105,12 +105,12 @@ struct agent_pod_plan {
 };
 void agent_pod_plan_free(struct agent_pod_plan *p);
 
-/* computePodActions plus doBackOff. Apply as SyncPod does: kill the pod
+/* computePodActions plus doBackOff. Apply the plan as SyncPod does: kill the pod
  * (kill_pod) or the listed containers, create the sandbox, start
  * init_to_start in order (stop at a non-sidecar that fails to start),
  * then to_start. Not modelled: ephemeral containers, in-place resize, the
  * log-directory scan for restart counts of garbage-collected containers.
- * computePodActions plus doBackOff. crash_backoff is keyed as the kubelet
+ * crash_backoff is keyed as the kubelet
  * keys it ("<pod>_<namespace>_<uid>_<container>_<hash>") and is moved on
  * (Next from the container's exit time) for each container planned to
  * start again after an exit, as SyncPod does just before starting it.
