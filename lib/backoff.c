@@ -94,8 +94,8 @@ static int add_entry(struct dh_backoff *b, const char *key, int64_t now_ns,
         return 0;
 }
 
-int dh_backoff_next(struct dh_backoff *b, const char *key, int64_t now_ns,
-                    struct dh_err **err)
+int dh_backoff_next_since(struct dh_backoff *b, const char *key, int64_t event_ns,
+                          int64_t now_ns, struct dh_err **err)
 {
         if (strnlen(key, DH_BACKOFF_KEY_MAX + 1) > DH_BACKOFF_KEY_MAX)
                 return dh_err_set(err, DH_ELIMIT, "back-off key longer than %d bytes",
@@ -103,12 +103,18 @@ int dh_backoff_next(struct dh_backoff *b, const char *key, int64_t now_ns,
         struct dh_backoff_entry *e = find(b, key);
         if (!e)
                 return add_entry(b, key, now_ns, err);
-        if (expired(b, e, now_ns))
+        if (expired(b, e, event_ns))
                 e->backoff_ns = b->initial_ns;
         else
                 e->backoff_ns = twice(e->backoff_ns) < b->max_ns ? twice(e->backoff_ns) : b->max_ns;
         e->last_update_ns = now_ns;
         return 0;
+}
+
+int dh_backoff_next(struct dh_backoff *b, const char *key, int64_t now_ns,
+                    struct dh_err **err)
+{
+        return dh_backoff_next_since(b, key, now_ns, now_ns, err);
 }
 
 bool dh_backoff_in_backoff_since_update(const struct dh_backoff *b, const char *key,

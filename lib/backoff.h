@@ -38,6 +38,13 @@ void dh_backoff_free(struct dh_backoff *b);
  * on ENOMEM or a key longer than DH_BACKOFF_KEY_MAX, leaving b as it was. */
 int dh_backoff_next(struct dh_backoff *b, const char *key, int64_t now_ns,
                     struct dh_err **err);
+/* Next(key, eventTime) as the kubelet calls it for a container that
+ * exited at event_ns: the key starts over when event_ns is more than
+ * 2*max_ns after the last update (the container ran long enough, 10
+ * minutes for CrashLoopBackOff), else its window doubles; the update is
+ * stamped now_ns. */
+int dh_backoff_next_since(struct dh_backoff *b, const char *key, int64_t event_ns,
+                          int64_t now_ns, struct dh_err **err);
 /* IsInBackOffSinceUpdate: key was moved less than its window before now
  * (and not so long ago that the entry expired). */
 bool dh_backoff_in_backoff_since_update(const struct dh_backoff *b, const char *key,

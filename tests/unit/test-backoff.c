@@ -64,6 +64,23 @@ TEST(in_backoff_since_an_event)
         dh_backoff_free(&b);
 }
 
+TEST(next_since_an_event_resets_after_a_long_run)
+{
+        struct dh_backoff b;
+        dh_backoff_init(&b, S(10), S(300), 16);
+        CHECK_INT(dh_backoff_next_since(&b, "c", S(0), S(1), NULL), 0);
+        CHECK_INT(dh_backoff_get(&b, "c"), S(10));
+        /* Exited 100s after the last update: the window doubles. */
+        CHECK_INT(dh_backoff_next_since(&b, "c", S(100), S(120), NULL), 0);
+        CHECK_INT(dh_backoff_get(&b, "c"), S(20));
+        /* Ran for more than 10 minutes after it: back to the start, even
+         * though the update itself is stamped with now. */
+        CHECK_INT(dh_backoff_next_since(&b, "c", S(721), S(722), NULL), 0);
+        CHECK_INT(dh_backoff_get(&b, "c"), S(10));
+        CHECK(dh_backoff_in_backoff_since(&b, "c", S(722), S(731)));
+        dh_backoff_free(&b);
+}
+
 TEST(gc_reset_and_the_bound)
 {
         struct dh_backoff b;
