@@ -5,6 +5,7 @@
 
 #include "cri/image/images-internal.h"
 #include "cri/image/ref.h"
+#include "lib/child.h"
 #include "lib/loop.h"
 
 #define UNPACK_PARALLEL 2
@@ -31,10 +32,7 @@ struct unpack_job {
         struct unpack_job *next;
         struct img_service *s;
         char *diff_id, *digest, *media_type;
-        pid_t pid;          /* 0: queued */
-        int fd;             /* the child's message pipe */
-        struct dh_watch *watch;
-        struct dh_buf_lite { char b[UNPACK_MSG_MAX]; size_t n; } msg;
+        struct dh_child *child; /* NULL: queued */
         struct layer_slot *waiting;
 };
 

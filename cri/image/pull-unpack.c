@@ -1,18 +1,15 @@
-/* Layer unpacking for pulls: each layer is unpacked by a forked child (at
- * most UNPACK_PARALLEL at once, the rest queued in order), whose error
- * message comes back on a pipe the loop watches; slots of any pull that
+/* Layer unpacking for pulls: each layer is unpacked by a forked child
+ * (lib/child.h; at most UNPACK_PARALLEL at once, the rest queued in order),
+ * whose error message comes back through the loop; slots of any pull that
  * need the same layer wait on the one job. */
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cri/image/pull-internal.h"
+#include "lib/cleanup.h"
 
 static void unpack_start_queued(struct img_service *s);
 
@@ -28,10 +25,6 @@ void unpack_forget_slot(struct img_service *s, struct layer_slot *sl)
 
 static void unpack_job_free(struct unpack_job *j)
 {
-        if (j->watch)
-                dh_watch_remove(j->watch);
-        if (j->fd >= 0)
-                close(j->fd);
         free(j->diff_id);
         free(j->digest);
         free(j->media_type);
@@ -48,34 +41,33 @@ static void unpack_job_unlink(struct unpack_job *j)
 }
 
 /* The child's whole job: unpack the blob into the layer store. Reports an
- * error message on the pipe and exits non-zero on failure. */
-static void __attribute__((noreturn)) unpack_child(struct unpack_job *j, int wfd)
+ * error message and exits non-zero on failure. The child shares the
+ * parent's ingest files and their flock()s: were it to outlive a parent
+ * killed mid-pull, they would look live to the next img_store_open() and
+ * never be cleaned, so it dies with the parent (lib/child.h), and its own
+ * .tmp- layer is then a leftover the next open removes. */
+static int unpack_child(void *ud, int report_fd)
 {
+        struct unpack_job *j = ud;
         struct dh_err *e = NULL;
         struct img_descriptor d = { .digest = j->digest, .media_type = j->media_type };
         int r = img_service_unpack_now(j->s, &d, j->diff_id, &e);
         if (r < 0) {
                 const char *m = e && e->msg ? e->msg : "unpack failed";
-                ssize_t k = write(wfd, m, strlen(m));
+                ssize_t k = write(report_fd, m, strlen(m));
                 (void)k;
         }
-        _exit(r < 0 ? 1 : 0);
+        return r < 0 ? 1 : 0;
 }
 
-static void unpack_finished(struct unpack_job *j, bool ok)
+/* Tells every slot waiting on j, then starts what is queued. */
+static void unpack_finished(struct unpack_job *j, bool ok, const char *msg)
 {
         struct img_service *s = j->s;
         unpack_job_unlink(j);
-        if (j->pid > 0) {
-                int status;
-                while (waitpid(j->pid, &status, 0) < 0 && errno == EINTR)
-                        ;
-                ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        }
         /* The child deleted the blob; a failed unpack keeps it for a retry. */
         ok = ok && img_layers_has(s->layers, j->diff_id);
         s->unpacks_running--;
-        j->msg.b[j->msg.n < sizeof(j->msg.b) ? j->msg.n : sizeof(j->msg.b) - 1] = '\0';
         struct layer_slot *sl = j->waiting;
         j->waiting = NULL;
         while (sl) {
@@ -85,7 +77,7 @@ static void unpack_finished(struct unpack_job *j, bool ok)
                         slot_done(sl);
                 } else {
                         struct dh_err *e = NULL;
-                        dh_err_set(&e, DH_EINVAL_INPUT, "%s", j->msg.n ? j->msg.b : "layer unpack failed");
+                        dh_err_set(&e, DH_EINVAL_INPUT, "%s", msg && *msg ? msg : "layer unpack failed");
                         pull_fail(sl->p, e);
                 }
                 sl = next;
@@ -94,69 +86,27 @@ static void unpack_finished(struct unpack_job *j, bool ok)
         unpack_start_queued(s);
 }
 
-static void unpack_io(struct dh_loop *l, int fd, uint32_t events, void *ud)
+static void unpack_done(void *ud, const struct dh_child_result *res)
 {
-        (void)l;
-        (void)events;
         struct unpack_job *j = ud;
-        char buf[512];
-        ssize_t k = read(fd, buf, sizeof(buf));
-        if (k < 0 && (errno == EINTR || errno == EAGAIN))
-                return;
-        if (k > 0) {
-                size_t room = sizeof(j->msg.b) - 1 - j->msg.n;
-                size_t c = (size_t)k < room ? (size_t)k : room;
-                memcpy(j->msg.b + j->msg.n, buf, c);
-                j->msg.n += c;
-                return;
-        }
-        unpack_finished(j, k == 0 && j->msg.n == 0);
-}
-
-static int unpack_spawn(struct unpack_job *j, struct dh_err **err)
-{
-        int pfd[2];
-        if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) < 0)
-                return dh_err_errno(err, errno, "pipe");
-        pid_t parent = getpid();
-        pid_t pid = fork();
-        if (pid < 0) {
-                close(pfd[0]);
-                close(pfd[1]);
-                return dh_err_errno(err, errno, "fork");
-        }
-        if (pid == 0) {
-                /* The child shares the parent's ingest files and their
-                 * flock()s: were it to outlive a parent killed mid-pull,
-                 * they would look live to the next img_store_open() and
-                 * never be cleaned. It dies with the parent instead, and its
-                 * own .tmp- layer is then a leftover the next open removes. */
-                if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-                        _exit(1);
-                close(pfd[0]);
-                unpack_child(j, pfd[1]);
-        }
-        close(pfd[1]);
-        j->pid = pid;
-        j->fd = pfd[0];
-        j->watch = dh_loop_watch(j->s->loop, j->fd, EPOLLIN, unpack_io, j, err);
-        if (!j->watch)
-                return -1; /* unpack_finished reaps the child */
-        return 0;
+        j->child = NULL; /* lib/child frees it after this */
+        bool ok = WIFEXITED(res->wait_status) && WEXITSTATUS(res->wait_status) == 0 && res->len == 0;
+        unpack_finished(j, ok, res->report);
 }
 
 static void unpack_start_queued(struct img_service *s)
 {
         for (struct unpack_job *j = s->unpacks; j && s->unpacks_running < UNPACK_PARALLEL;) {
                 struct unpack_job *next = j->next;
-                if (j->pid == 0) {
+                if (!j->child) {
                         s->unpacks_running++;
                         struct dh_err *e = NULL;
-                        if (unpack_spawn(j, &e) < 0) {
-                                j->msg.n = (size_t)snprintf(j->msg.b, sizeof(j->msg.b), "%s",
-                                                            e ? e->msg : "spawn failed");
+                        j->child = dh_child_start(s->loop, unpack_child, j, UNPACK_MSG_MAX, 0, unpack_done,
+                                                  j, &e);
+                        if (!j->child) {
+                                _cleanup_free_ char *msg = strdup(e ? e->msg : "spawn failed");
                                 dh_err_free(e);
-                                unpack_finished(j, false);
+                                unpack_finished(j, false, msg);
                                 return; /* it restarted the queue */
                         }
                 }
@@ -187,7 +137,6 @@ void slot_unpack(struct layer_slot *sl)
                 return;
         }
         j->s = s;
-        j->fd = -1;
         j->waiting = sl;
         /* Appended: layers unpack in the order they were asked for. */
         struct unpack_job **tail = &s->unpacks;
@@ -210,11 +159,7 @@ void unpack_cancel_all(struct img_service *s)
         while (s->unpacks) {
                 struct unpack_job *j = s->unpacks;
                 s->unpacks = j->next;
-                if (j->pid > 0) {
-                        kill(j->pid, SIGKILL);
-                        while (waitpid(j->pid, NULL, 0) < 0 && errno == EINTR)
-                                ;
-                }
+                dh_child_cancel(j->child);
                 unpack_job_free(j);
         }
         s->unpacks_running = 0;
