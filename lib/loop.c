@@ -213,6 +213,8 @@ static int run_timers(struct dh_loop *l)
 int dh_loop_run(struct dh_loop *l)
 {
         struct epoll_event evs[LOOP_MAX_EVENTS];
+        l->quit = false; /* an earlier quit ended an earlier run */
+        l->status = 0;
         while (!l->quit) {
                 int timeout = run_timers(l);
                 sweep(l);

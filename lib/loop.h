@@ -35,8 +35,8 @@ void dh_timer_cancel(struct dh_timer *t);
 int dh_loop_signals(struct dh_loop *l, const int *sigs, int n, dh_io_fn fn, void *ud,
                     struct dh_err **err);
 
-/* Runs until dh_loop_quit(); returns the status given to it, or < 0 if
- * epoll fails. */
+/* Runs until dh_loop_quit() (called during this run); returns the status
+ * given to it, or < 0 if epoll fails. A loop can be run again. */
 int dh_loop_run(struct dh_loop *l);
 void dh_loop_quit(struct dh_loop *l, int status);
 

@@ -244,6 +244,25 @@ TEST(url_helpers)
         dh_err_free(e);
 }
 
+static void quit_with(struct dh_loop *l, void *ud)
+{
+        dh_loop_quit(l, *(int *)ud);
+}
+
+TEST(loop_runs_again_after_quit)
+{
+        struct dh_loop *l = NULL;
+        CHECK_INT(dh_loop_new(&l, NULL), 0);
+        int one = 1, two = 2;
+        dh_loop_timer(l, 1, quit_with, &one, NULL);
+        CHECK_INT(dh_loop_run(l), 1);
+        uint64_t t0 = dh_now_ms();
+        dh_loop_timer(l, 30, quit_with, &two, NULL);
+        CHECK_INT(dh_loop_run(l), 2);
+        CHECK(dh_now_ms() - t0 >= 29);
+        dh_loop_free(l);
+}
+
 static void __attribute__((constructor(200))) start_server(void)
 {
         if (testhttpd_start(&srv, routes) < 0)
