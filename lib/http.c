@@ -489,3 +489,41 @@ struct dh_http_xfer *dh_http_start(struct dh_http *h, const struct dh_http_req *
         h->xfers = x;
         return x;
 }
+
+/* curl's URL parser, so redirects resolve exactly as curl would follow them. */
+int dh_http_url_resolve(const char *base, const char *ref, char **out, struct dh_err **err)
+{
+        CURLU *u = curl_url();
+        if (!u)
+                return dh_err_set(err, ENOMEM, "out of memory");
+        char *s = NULL;
+        CURLUcode c = curl_url_set(u, CURLUPART_URL, base, 0);
+        if (c == CURLUE_OK)
+                c = curl_url_set(u, CURLUPART_URL, ref, 0);
+        if (c == CURLUE_OK)
+                c = curl_url_get(u, CURLUPART_URL, &s, 0);
+        curl_url_cleanup(u);
+        if (c != CURLUE_OK)
+                return dh_err_set(err, EINVAL, "URL \"%s\" relative to \"%s\": %s", ref, base,
+                                  curl_url_strerror(c));
+        *out = strdup(s);
+        curl_free(s);
+        return *out ? 0 : dh_err_set(err, ENOMEM, "out of memory");
+}
+
+int dh_http_url_host(const char *url, char **out, struct dh_err **err)
+{
+        CURLU *u = curl_url();
+        if (!u)
+                return dh_err_set(err, ENOMEM, "out of memory");
+        char *s = NULL;
+        CURLUcode c = curl_url_set(u, CURLUPART_URL, url, 0);
+        if (c == CURLUE_OK)
+                c = curl_url_get(u, CURLUPART_HOST, &s, 0);
+        curl_url_cleanup(u);
+        if (c != CURLUE_OK)
+                return dh_err_set(err, EINVAL, "URL \"%s\": %s", url, curl_url_strerror(c));
+        *out = strdup(s);
+        curl_free(s);
+        return *out ? 0 : dh_err_set(err, ENOMEM, "out of memory");
+}

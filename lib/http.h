@@ -69,3 +69,10 @@ struct dh_http_xfer *dh_http_start(struct dh_http *h, const struct dh_http_req *
 void dh_http_cancel(struct dh_http_xfer *x);
 /* "404 Not Found" */
 const char *dh_http_reason(long status);
+
+/* Resolves ref (a Location value: absolute, or relative to base) against
+ * base into *out (caller frees). */
+int dh_http_url_resolve(const char *base, const char *ref, char **out, struct dh_err **err);
+/* The host part of an absolute URL ("[::1]" keeps its brackets), without
+ * the port, into *out (caller frees). */
+int dh_http_url_host(const char *url, char **out, struct dh_err **err);

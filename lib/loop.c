@@ -230,7 +230,9 @@ int dh_loop_run(struct dh_loop *l)
                 }
                 sweep(l);
         }
-        l->quit = false; /* ready to run again */
+        /* Ready to run again; a quit asked for before a run still ends it
+         * at once (a callback may finish before its loop runs). */
+        l->quit = false;
         return l->status;
 }
 

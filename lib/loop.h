@@ -35,8 +35,9 @@ void dh_timer_cancel(struct dh_timer *t);
 int dh_loop_signals(struct dh_loop *l, const int *sigs, int n, dh_io_fn fn, void *ud,
                     struct dh_err **err);
 
-/* Runs until dh_loop_quit(); returns the status given to it, or < 0 if
- * epoll fails. A loop that returned may be run again (tests step one). */
+/* Runs until dh_loop_quit() (asked for during this run, or before it);
+ * returns the status given to it, or < 0 if epoll fails. A loop that
+ * returned can be run again. */
 int dh_loop_run(struct dh_loop *l);
 void dh_loop_quit(struct dh_loop *l, int status);
 

@@ -1,0 +1,59 @@
+/* The state of one probe in flight, shared by the handler files
+ * (probes/http.c, tcp.c, exec.c) and the dispatcher (probes/probe.c). */
+#pragma once
+#include <sys/types.h>
+
+#include "probes/probe.h"
+
+enum probe_op_kind { OP_IMMEDIATE, OP_HTTP, OP_TCP, OP_EXEC };
+
+struct probe_op {
+        struct probe_ctx *ctx;
+        probe_done_fn done;
+        void *ud;
+        enum probe_op_kind kind;
+        int64_t timeout_ms;
+        struct dh_timer *timer; /* the timeout, or the immediate delivery */
+        enum probe_result result;
+        char *output;           /* a result decided before done runs */
+
+        /* httpGet */
+        struct dh_http_xfer *xfer;
+        char *url, *first_host, *host_header, *user_agent, *accept;
+        char **headers;
+        size_t nheaders;
+        int redirects;
+        uint64_t deadline_ms;
+        struct dh_buf body;
+        bool body_full;
+
+        /* tcpSocket */
+        int fd;
+        struct dh_watch *watch;
+        char *addr; /* "host:port" as Go prints it */
+
+        /* exec */
+        pid_t pid;
+        int pipe_fd;
+        struct dh_buf reply;
+        char *command; /* the command joined by spaces, for the timeout message */
+};
+
+/* Delivers result and output (copied) to done, then frees op. */
+void probe_finish(struct probe_op *op, enum probe_result r, const char *output);
+/* The same from the loop, for results known before anything started
+ * (any I/O of op is stopped first). < 0: nothing scheduled, err set. */
+int probe_finish_later(struct probe_op *op, enum probe_result r, const char *output, struct dh_err **err);
+/* "host:port", bracketing IPv6 literals (net.JoinHostPort). */
+char *probe_join_host_port(const char *host, int port);
+/* Appends s quoted as Go's %q does. */
+void probe_go_quote(struct dh_buf *b, const char *s);
+
+/* Handlers: 0 when the probe is under way (or its outcome scheduled);
+ * < 0 (err set) when nothing could start, and the caller frees op. */
+int probe_http_start(struct probe_op *op, const struct probe_target *t, struct dh_err **err);
+int probe_tcp_start(struct probe_op *op, const struct probe_target *t, struct dh_err **err);
+int probe_exec_start(struct probe_op *op, const struct probe_target *t, struct dh_err **err);
+void probe_http_free(struct probe_op *op);
+void probe_tcp_free(struct probe_op *op);
+void probe_exec_free(struct probe_op *op);
