@@ -105,6 +105,7 @@ static void on_timeout(struct dh_loop *l, void *ud)
         struct dh_child *c = ud;
         c->timer = NULL;
         c->timed_out = true;
+        kill(-c->pid, SIGKILL);
         kill(c->pid, SIGKILL);
 }
 
@@ -112,6 +113,13 @@ static void __attribute__((noreturn)) run_child(pid_t parent, int wfd, dh_child_
 {
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
                 _exit(127);
+        /* A group of its own, so a kill reaches whatever it starts; and
+         * the signals the agent takes through signalfd unblocked. */
+        setpgid(0, 0);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGPIPE, SIG_IGN);
         int status = fn(ud, wfd);
         _exit(status & 0xff);
 }
@@ -149,6 +157,8 @@ struct dh_child *dh_child_start(struct dh_loop *loop, dh_child_fn fn, void *fn_u
                 run_child(parent, pfd[1], fn, fn_ud);
         }
         close(pfd[1]);
+        if (c->pid > 0)
+                setpgid(c->pid, c->pid); /* also here, so a kill right away reaches the group */
         if (c->pid < 0) {
                 dh_err_errno(err, errno, "fork");
                 child_free(c);
@@ -171,6 +181,7 @@ void dh_child_cancel(struct dh_child *c)
         if (!c)
                 return;
         if (c->pid > 0) {
+                kill(-c->pid, SIGKILL);
                 kill(c->pid, SIGKILL);
                 while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
                         ;

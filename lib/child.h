@@ -3,7 +3,9 @@
  * to report_fd, and its return value becomes the exit status. The parent
  * watches the child's pidfd and the report pipe from the loop, keeps at
  * most max_report bytes of the report, reaps the child and calls done.
- * The child dies with the parent (PR_SET_PDEATHSIG); a timeout kills it.
+ * The child dies with the parent (PR_SET_PDEATHSIG), runs in a process
+ * group of its own with no signals blocked, and a timeout or a cancel
+ * kills the whole group.
  * Used for layer unpacking, exec probes and container stops. */
 #pragma once
 #include <stdbool.h>

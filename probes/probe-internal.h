@@ -3,6 +3,7 @@
 #pragma once
 #include <sys/types.h>
 
+#include "lib/child.h"
 #include "probes/probe.h"
 
 enum probe_op_kind { OP_IMMEDIATE, OP_HTTP, OP_TCP, OP_EXEC };
@@ -33,9 +34,7 @@ struct probe_op {
         char *addr; /* "host:port" as Go prints it */
 
         /* exec */
-        pid_t pid;
-        int pipe_fd;
-        struct dh_buf reply;
+        struct dh_child *child;
         char *command; /* the command joined by spaces, for the timeout message */
 };
 

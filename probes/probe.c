@@ -146,7 +146,7 @@ struct probe_op *probe_run(struct probe_ctx *ctx, const struct probe_target *t, 
                 dh_err_set(err, ENOMEM, "out of memory");
                 return NULL;
         }
-        *op = (struct probe_op){ .ctx = ctx, .done = done, .ud = ud, .fd = -1, .pipe_fd = -1,
+        *op = (struct probe_op){ .ctx = ctx, .done = done, .ud = ud, .fd = -1,
                                  .timeout_ms = timeout_of(t) };
         const struct pod_probe *p = t->spec;
         int r;
