@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/cleanup.h"
+#include "lib/fileio.h"
 
 /* Attempts at finding an unused temp name before giving up. */
 #define TMP_TRIES 64
@@ -24,23 +25,6 @@ static bool valid_name(const char *name)
 {
         return name && *name && !strchr(name, '/') && strcmp(name, ".") != 0 &&
                strcmp(name, "..") != 0;
-}
-
-static int write_all(int fd, const void *data, size_t len)
-{
-        const char *p = data;
-        while (len > 0) {
-                ssize_t n = write(fd, p, len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        return -EIO;
-                p += n;
-                len -= (size_t)n;
-        }
-        return 0;
 }
 
 static uint64_t tmp_suffix(void)
@@ -91,7 +75,7 @@ static int fill_tmp(int fd, const void *data, size_t len, mode_t mode, const cha
         /* fchmod: the mode must be exact, not whatever the umask left. */
         if (fchmod(fd, mode & 07777) < 0)
                 return dh_err_errno(err, errno, "%s: chmod temp file", what);
-        int r = write_all(fd, data, len);
+        int r = dh_write_all(fd, data, len);
         if (r < 0)
                 return dh_err_errno(err, -r, "%s: write", what);
         if (fsync(fd) < 0)

@@ -14,3 +14,7 @@ char *dh_exe_sibling(const char *name);
 /* Same for an already open fd (not closed); "name" is used in messages. */
 int dh_read_fd(int fd, const char *name, size_t max, char **out, size_t *out_len,
                struct dh_err **err);
+
+/* Writes all of data (retrying short writes and EINTR); 0, or -errno
+ * (-EIO when write() returns 0). */
+int dh_write_all(int fd, const void *data, size_t len);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/cleanup.h"
+#include "lib/fileio.h"
 #include "probes/probe-internal.h"
 
 enum { REPLY_EXITED = 'X', REPLY_TIMED_OUT = 'T', REPLY_ERROR = 'E' };
@@ -26,20 +27,6 @@ void probe_exec_free(struct probe_op *op)
         dh_child_cancel(op->child);
         op->child = NULL;
         free(op->command);
-}
-
-static void write_all(int fd, const void *p, size_t n)
-{
-        const char *c = p;
-        while (n > 0) {
-                ssize_t k = write(fd, c, n);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        return;
-                c += k;
-                n -= (size_t)k;
-        }
 }
 
 struct helper_args {
@@ -58,12 +45,12 @@ static int helper(void *ud, int wfd)
                                  a->op->timeout_ms, &res, &e);
         struct reply_head h = { .kind = r < 0 ? REPLY_ERROR : res.timed_out ? REPLY_TIMED_OUT : REPLY_EXITED,
                                 .exit_code = res.exit_code };
-        write_all(wfd, &h, sizeof h);
+        dh_write_all(wfd, &h, sizeof h);
         if (r < 0) {
                 const char *m = e && e->msg ? e->msg : "exec failed";
-                write_all(wfd, m, strlen(m));
+                dh_write_all(wfd, m, strlen(m));
         } else if (res.output.len) {
-                write_all(wfd, res.output.data, res.output.len);
+                dh_write_all(wfd, res.output.data, res.output.len);
         }
         return 0;
 }

@@ -314,20 +314,6 @@ static int tmpfile_in(int dirfd, struct dh_err **err)
         return fd;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t len, struct dh_err **err)
-{
-        while (len) {
-                ssize_t n = write(fd, p, len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return dh_err_errno(err, errno, "write temporary file");
-                p += n;
-                len -= (size_t)n;
-        }
-        return 0;
-}
-
 /* Inflates one buffer of input into out_fd; concatenated gzip members are
  * read as one stream, as gzip(1) does. */
 static int inflate_chunk(z_stream *z, unsigned char *in, size_t n, unsigned char *out, int out_fd,
@@ -346,7 +332,8 @@ static int inflate_chunk(z_stream *z, unsigned char *in, size_t n, unsigned char
                 if (*total > max)
                         return dh_err_set(err, DH_ELIMIT, "gzip: more than %llu bytes uncompressed",
                                           (unsigned long long)max);
-                if (write_all(out_fd, out, got, err) < 0)
+                int wr = dh_write_all(out_fd, out, got);
+                if (wr < 0 && dh_err_errno(err, -wr, "write temporary file") < 0)
                         return -EIO;
                 if (zr == Z_STREAM_END && inflateReset(z) != Z_OK)
                         return dh_err_set(err, ENOMEM, "gzip: reset");

@@ -276,20 +276,6 @@ int img_writer_open(struct img_store *s, const char *expected_digest, int64_t ex
         return 0;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = write(fd, p, len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                p += n;
-                len -= (size_t)n;
-        }
-        return 0;
-}
-
 int img_writer_write(struct img_writer *w, const void *data, size_t len, struct dh_err **err)
 {
         if (w->failed)
@@ -300,7 +286,7 @@ int img_writer_write(struct img_writer *w, const void *data, size_t len, struct 
                                   w->expected_size >= 0 ? "the expected" : "the limit of",
                                   (long long)w->limit);
         }
-        int r = write_all(w->fd, data, len);
+        int r = dh_write_all(w->fd, data, len);
         if (r < 0) {
                 w->failed = true;
                 return dh_err_errno(err, -r, "%s: write ingest %s", w->label, w->name);

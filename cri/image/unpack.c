@@ -18,6 +18,7 @@
 
 #include "lib/atomicfile.h"
 #include "lib/cleanup.h"
+#include "lib/fileio.h"
 
 #define BLOCK 512
 #define PATHBUF (IMG_UNPACK_PATH_MAX + 1)
@@ -571,20 +572,6 @@ static int set_meta_at(const struct unpack *u, int dfd, const char *leaf, bool l
         return 0;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                p += k;
-                n -= (size_t)k;
-        }
-        return 0;
-}
-
 static int make_file(struct unpack *u, int dfd, const char *leaf, struct dh_err **err)
 {
         uint64_t n = u->e.size;
@@ -602,7 +589,7 @@ static int make_file(struct unpack *u, int dfd, const char *leaf, struct dh_err 
                 int r = rd_chunk(u, n > SIZE_MAX ? SIZE_MAX : (size_t)n, &p, &c, err);
                 if (r < 0)
                         return r;
-                if ((r = write_all(fd, p, c)) < 0)
+                if ((r = dh_write_all(fd, p, c)) < 0)
                         return dh_err_errno(err, -r, "write");
                 n -= c;
         }
