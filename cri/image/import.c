@@ -251,7 +251,32 @@ int imp_add_name(struct img_import_entry *e, const char *ref, struct dh_err **er
         return 0;
 }
 
-/* One image and a name_override: its names are just the override. */
+/* Whether the override names a tag or digest itself ("x:1", "x@sha256:..."),
+ * rather than only a repository. */
+static bool override_has_tag(const char *o)
+{
+        const char *last = strrchr(o, '/');
+        return strpbrk(last ? last : o, ":@") != NULL;
+}
+
+/* Whether every name of e is in the override's repository: bare tags of
+ * an OCI layout already took it ("repo:1.35"), and are kept. */
+static bool names_in_repo(const struct img_import_entry *e, const char *normalised_override)
+{
+        size_t n = strcspn(normalised_override, "@");
+        const char *colon = memrchr(normalised_override, ':', n);
+        const char *slash = strrchr(normalised_override, '/');
+        if (colon && (!slash || colon > slash))
+                n = (size_t)(colon - normalised_override);
+        for (size_t i = 0; i < e->names.n; i++)
+                if (strncmp(e->names.v[i], normalised_override, n) != 0 || e->names.v[i][n] != ':')
+                        return false;
+        return e->names.n > 0;
+}
+
+/* One image and a name_override: its names are just the override, unless
+ * the override is a bare repository and the image's own tags already
+ * went into it. */
 static int apply_override(struct imp *im, struct dh_err **err)
 {
         if (!im->name_override || im->list.n != 1)
@@ -261,6 +286,8 @@ static int apply_override(struct imp *im, struct dh_err **err)
         int r = normalise(im->name_override, &name, err);
         if (r < 0)
                 return dh_err_prefix(err, "name override");
+        if (!override_has_tag(im->name_override) && names_in_repo(e, name))
+                return 0;
         char **v = calloc(1, sizeof *v);
         if (!v)
                 return dh_err_set(err, ENOMEM, "out of memory");

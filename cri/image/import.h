@@ -61,7 +61,9 @@ struct img_import_list {
  * the entry's manifest_digest. Names are the RepoTags.
  *
  * With name_override and exactly one image imported, its names are just
- * the normalised name_override. Entries naming the same manifest are
+ * the normalised name_override, except that a bare repository override
+ * ("example/app") keeps the image's own tags it already named
+ * ("example/app:1.0"). Entries naming the same manifest are
  * merged. Errors name the path, the file and the field:
  * "import /x/img.tar: manifest.json: [0].Layers[2]: ...". On failure *out
  * is untouched; blobs already stored stay (the store's GC removes them). */

@@ -208,6 +208,14 @@ check "--name gives the layout's bare tags a repository" \
 run_capture out rc "$CTL" images import "$tmp/nonexistent.tar"
 check "a missing file is a clear error" contains "$out" "nonexistent.tar"
 
+# --- the example pods' image, built locally and imported once ---
+run_capture out rc scripts/example-images --root-dir "$DECKHAND_ROOT_DIR"
+check "example-images imports deckhand.local/busybox:1.35" contains "$out" "imported deckhand.local/busybox:1.35"
+run_capture out rc scripts/example-images --root-dir "$DECKHAND_ROOT_DIR"
+check "example-images is idempotent" contains "$out" "is present"
+run_capture out rc "$CTL" images ls
+check "it is tagged 1.35" grep -q "^deckhand.local/busybox *1.35 " <<<"$out"
+
 # --- garbage collection: unused images go, the one a container uses stays ---
 cat >"$tmp/ctr2.json" <<J
 {"metadata": {"name": "keep"}, "image": {"image": "saved/img:v1"}, "command": ["true"], "log_path": "keep.log"}

@@ -188,18 +188,27 @@ TEST(oci_dir_bare_tag_without_override_has_no_names)
         env_done(&e);
 }
 
-TEST(oci_dir_name_override_replaces_names)
+TEST(oci_dir_name_override_names)
 {
         struct env e;
         if (!env_init(&e))
                 return;
         struct img_import_list l = { 0 };
         _cleanup_err_ struct dh_err *err = NULL;
+        /* A bare repository keeps the layout's own tag... */
         CHECK_INT(import(&e, layout_one, "example.com/app", &l, &err), 0);
         CHECK_INT(l.n, 1);
         if (l.n == 1) {
                 CHECK_INT(l.v[0].names.n, 1);
-                CHECK(has_name(&l.v[0], "example.com/app:latest"));
+                CHECK(has_name(&l.v[0], "example.com/app:1.0"));
+        }
+        img_import_list_free(&l);
+        /* ... a tagged override replaces every name. */
+        CHECK_INT(import(&e, layout_one, "example.com/app:2", &l, &err), 0);
+        CHECK_INT(l.n, 1);
+        if (l.n == 1) {
+                CHECK_INT(l.v[0].names.n, 1);
+                CHECK(has_name(&l.v[0], "example.com/app:2"));
         }
         img_import_list_free(&l);
         env_done(&e);
@@ -297,8 +306,10 @@ static void import_one_archive(const char *tag, enum archive kind, size_t want_i
         CHECK_INT(l.n, want_images);
         for (size_t i = 0; i < l.n; i++)
                 check_complete(e.st, l.v[i].manifest_digest, NULL);
+        /* The layout's bare tag goes into the override's repository; a
+         * skopeo oci-archive keeps no tag, so the override's own ":latest". */
         if (l.n == 1 && want_images == 1)
-                CHECK(has_name(&l.v[0], "example.com/app:latest"));
+                CHECK(has_name(&l.v[0], kind == SKOPEO_OCI ? "example.com/app:latest" : "example.com/app:1.0"));
         img_import_list_free(&l);
         /* Nothing of the extraction is left behind. */
         CHECK(sh("! ls -d '%s'/deckhand-import-* 2>/dev/null | grep -q .", e.dir));
