@@ -34,6 +34,8 @@ struct pm_pod {
         bool has_status;
 };
 
+struct pm_pull;
+
 struct agent_podmgr {
         struct dh_loop *loop;
         struct rt *rt;
@@ -44,6 +46,7 @@ struct agent_podmgr {
         struct pm_pod **pods;
         size_t n;
         struct dh_timer *kick, *relist;
+        struct pm_pull *pulls; /* in flight; freed at close (the runtime drops them) */
 };
 
 struct pm_pod *pm_find(struct agent_podmgr *m, const char *uid);
@@ -74,6 +77,10 @@ int pm_sandbox_config(struct agent_podmgr *m, struct pm_pod *p, uint32_t attempt
 bool pm_start_container(struct agent_podmgr *m, struct pm_pod *p, const char *sandbox_id,
                         const struct rt_sandbox_config *scfg,
                         const struct agent_container_start *start);
+
+/* Frees what pulls in flight carry (the runtime never calls back once
+ * closed). */
+void pm_pulls_free(struct agent_podmgr *m);
 
 /* podkill.c: helpers. kill: stops the plan's containers (or, with
  * kill_pod, every container and the sandboxes) then pm_apply_after_kill;

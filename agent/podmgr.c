@@ -203,6 +203,7 @@ void agent_podmgr_close(struct agent_podmgr *m)
         for (size_t i = 0; i < m->n; i++)
                 pm_pod_free(m->pods[i]);
         free(m->pods);
+        pm_pulls_free(m);
         dh_backoff_free(&m->crash_backoff);
         dh_backoff_free(&m->image_backoff);
         free(m->root_dir);

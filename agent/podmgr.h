@@ -25,7 +25,7 @@ struct agent_podmgr;
 
 struct agent_podmgr_options {
         struct dh_loop *loop;
-        struct rt *rt;              /* borrowed; must outlive the manager */
+        struct rt *rt;              /* borrowed; may be closed just before the manager */
         const char *root_dir;       /* volumes under <root_dir>/pods/<uid> */
         const char *cgroup_root;    /* cgroupRoot: prefixed to pod cgroups; NULL/"" none */
         const struct agent_node_info *node; /* borrowed */

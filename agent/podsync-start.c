@@ -44,13 +44,14 @@ static void fail(struct pm_pod *p, const char *name, const char *reason, const c
         p->recheck = true;
 }
 
-struct pull_ctx {
+struct pm_pull {
+        struct pm_pull *next;
         struct agent_podmgr *m;
         char *uid, *name, *image;
         int64_t started_ns;
 };
 
-static void pull_ctx_free(struct pull_ctx *c)
+static void pull_ctx_free(struct pm_pull *c)
 {
         free(c->uid);
         free(c->name);
@@ -58,10 +59,28 @@ static void pull_ctx_free(struct pull_ctx *c)
         free(c);
 }
 
+static void pull_unlink(struct pm_pull *c)
+{
+        for (struct pm_pull **pp = &c->m->pulls; *pp; pp = &(*pp)->next)
+                if (*pp == c) {
+                        *pp = c->next;
+                        return;
+                }
+}
+
+void pm_pulls_free(struct agent_podmgr *m)
+{
+        while (m->pulls) {
+                struct pm_pull *c = m->pulls;
+                m->pulls = c->next;
+                pull_ctx_free(c);
+        }
+}
+
 static void pull_done(void *ud, const char *image_ref, const struct dh_err *perr)
 {
         (void)image_ref;
-        struct pull_ctx *c = ud;
+        struct pm_pull *c = ud;
         struct pm_pod *p = pm_find(c->m, c->uid);
         int64_t now = dh_realtime_ns();
         struct agent_image_request req = { .pod_uid = c->uid, .image = c->image,
@@ -83,6 +102,7 @@ static void pull_done(void *ud, const char *image_ref, const struct dh_err *perr
                 p->pulls--;
                 pm_schedule(c->m, p);
         }
+        pull_unlink(c);
         pull_ctx_free(c);
 }
 
@@ -90,7 +110,7 @@ static void start_pull(struct agent_podmgr *m, struct pm_pod *p, const char *nam
                        const char *image, const char *ref)
 {
         _cleanup_err_ struct dh_err *err = NULL;
-        struct pull_ctx *c = calloc(1, sizeof *c);
+        struct pm_pull *c = calloc(1, sizeof *c);
         if (!c || !(c->uid = strdup(p->uid)) || !(c->name = strdup(name)) ||
             !(c->image = strdup(image))) {
                 if (c)
@@ -108,6 +128,8 @@ static void start_pull(struct agent_podmgr *m, struct pm_pod *p, const char *nam
                 return;
         }
         p->pulls++;
+        c->next = m->pulls;
+        m->pulls = c;
 }
 
 /* EnsureImageExists: true with the image's status in *img when it is

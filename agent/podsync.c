@@ -168,6 +168,23 @@ void pm_apply_after_kill(struct agent_podmgr *m, struct pm_pod *p)
                 free(plan);
         }
         pm_update_status(m, p);
+        if (p->pending) /* asked for while the helper ran */
+                pm_schedule(m, p);
+}
+
+/* KillPod has nothing to stop: no running container, no ready sandbox
+ * (a new pod, or one whose sandbox died with its containers). */
+static bool nothing_to_kill(const struct agent_pod_runtime *r, const struct agent_pod_plan *plan)
+{
+        if (plan->to_kill.n)
+                return false;
+        for (size_t i = 0; i < r->containers.n; i++)
+                if (r->containers.v[i].state == RT_CONTAINER_RUNNING)
+                        return false;
+        for (size_t i = 0; i < r->sandboxes.n; i++)
+                if (r->sandboxes.v[i].state == RT_SANDBOX_READY)
+                        return false;
+        return true;
 }
 
 static void sync_running(struct agent_podmgr *m, struct pm_pod *p)
@@ -183,10 +200,11 @@ static void sync_running(struct agent_podmgr *m, struct pm_pod *p)
                 p->recheck = true;
                 return;
         }
+        bool skip_kill = nothing_to_kill(&r, plan);
         agent_pod_runtime_free(&r);
         record_waits(p, plan);
         p->plan = TAKE_PTR(plan);
-        if (!p->plan->kill_pod && !p->plan->to_kill.n) {
+        if (skip_kill || (!p->plan->kill_pod && !p->plan->to_kill.n)) {
                 pm_apply_after_kill(m, p);
                 return;
         }

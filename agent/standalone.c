@@ -86,10 +86,12 @@ struct standalone {
 
 static void standalone_close(struct standalone *s)
 {
+        /* The runtime first: it drops pulls in flight without calling
+         * back, then the manager frees what they carried. */
         agent_podsource_close(s->src);
-        agent_podmgr_close(s->mgr);
         if (s->rt)
                 s->rt->ops->close(s->rt);
+        agent_podmgr_close(s->mgr);
         dh_loop_free(s->loop);
         free(s->resolv_conf);
 }
