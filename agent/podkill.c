@@ -5,6 +5,7 @@
  * socket to the shim per call, so a copy after fork is as good as the
  * original. When the child is done, the loop resumes the pod. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "agent/podmgr-internal.h"
 #include "lib/cleanup.h"
+#include "lib/parse.h"
 #include "lib/log.h"
 
 /* Extra seconds a helper gets beyond the grace period for each stop. */
@@ -22,14 +24,28 @@ static void report(int fd, const struct dh_err *err)
         dprintf(fd, "%s\n", err->msg);
 }
 
-static int stop_container(struct agent_podmgr *m, struct pm_pod *p, const char *id, int fd)
+static int stop_container(struct agent_podmgr *m, int64_t grace_s, const char *id, int fd)
 {
         _cleanup_err_ struct dh_err *err = NULL;
-        if (m->rt->ops->stop_container(m->rt, id, p->grace_s, &err) < 0) {
+        if (m->rt->ops->stop_container(m->rt, id, grace_s, &err) < 0) {
                 report(fd, err);
                 return -1;
         }
         return 0;
+}
+
+/* The pod's grace period; for an orphan (no spec), the one its
+ * container was created with, as the kubelet's killContainer does. */
+static int64_t grace_of(const struct pm_pod *p, const struct rt_container_status *c)
+{
+        int64_t g;
+        if (p->sp)
+                return p->grace_s;
+        for (size_t i = 0; i < c->annotations.n; i++)
+                if (strcmp(c->annotations.v[i].key, AGENT_ANN_TERMINATION_GRACE_PERIOD) == 0 &&
+                    dh_parse_i64(c->annotations.v[i].value, 0, INT32_MAX, &g, NULL, NULL) == 0)
+                        return g;
+        return p->grace_s;
 }
 
 /* Every container (and, with sandboxes, every sandbox) of the pod:
@@ -50,7 +66,8 @@ static int stop_all(struct agent_podmgr *m, struct pm_pod *p, bool remove, int f
                 return -1;
         }
         for (size_t i = 0; i < cl.n; i++) {
-                if (cl.v[i].state == RT_CONTAINER_RUNNING && stop_container(m, p, cl.v[i].id, fd) < 0)
+                if (cl.v[i].state == RT_CONTAINER_RUNNING &&
+                    stop_container(m, grace_of(p, &cl.v[i]), cl.v[i].id, fd) < 0)
                         ret = -1;
                 if (remove && m->rt->ops->remove_container(m->rt, cl.v[i].id, &err) < 0) {
                         report(fd, err);
@@ -79,7 +96,7 @@ static int kill_child(void *ud, int fd)
                 return stop_all(m, p, false, fd) < 0 ? 1 : 0;
         int ret = 0;
         for (size_t i = 0; i < p->plan->to_kill.n; i++)
-                if (stop_container(m, p, p->plan->to_kill.v[i].id, fd) < 0)
+                if (stop_container(m, p->grace_s, p->plan->to_kill.v[i].id, fd) < 0)
                         ret = 1;
         return ret;
 }

@@ -46,6 +46,7 @@ struct agent_podmgr {
         struct pm_pod **pods;
         size_t n;
         struct dh_timer *kick, *relist;
+        bool sources_ready;
         struct pm_pull *pulls; /* in flight; freed at close (the runtime drops them) */
 };
 

@@ -4,6 +4,7 @@
 #include "agent/podmgr.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,6 +125,44 @@ static uint64_t fingerprint(const char *uid, const struct rt_sandbox_list *sl,
         return h;
 }
 
+static struct pm_pod *pod_new(struct agent_podmgr *m, const char *uid, const char *label)
+{
+        if (m->n == AGENT_PODMGR_MAX_PODS) {
+                log_error("pod %s: more than %d pods", label, AGENT_PODMGR_MAX_PODS);
+                return NULL;
+        }
+        struct pm_pod *p = calloc(1, sizeof *p);
+        if (!p || !(p->uid = strdup(uid)) || !(p->label = strdup(label))) {
+                log_error("pod %s: out of memory", label);
+                pm_pod_free(p);
+                return NULL;
+        }
+        m->pods[m->n++] = p;
+        return p;
+}
+
+/* Sandboxes of pods nobody asks for any more (kubelet's housekeeping
+ * kills them): a terminating entry removes them. */
+static void adopt_orphans(struct agent_podmgr *m, const struct rt_sandbox_list *sl)
+{
+        for (size_t i = 0; i < sl->n; i++) {
+                const struct rt_sandbox_status *s = &sl->v[i];
+                const char *uid = kv_get(&s->labels, AGENT_LABEL_POD_UID);
+                if (!uid || pm_find(m, uid))
+                        continue;
+                char label[512];
+                snprintf(label, sizeof label, "%s_%s(%s)", s->metadata.name ? s->metadata.name : "",
+                         s->metadata.namespace ? s->metadata.namespace : "", uid);
+                struct pm_pod *p = pod_new(m, uid, label);
+                if (!p)
+                        return;
+                log_info("pod %s: orphaned (no manifest); removing it", p->label);
+                p->grace_s = 30;
+                p->terminating = true;
+                pm_schedule(m, p);
+        }
+}
+
 /* kubelet's PLEG: list everything, sync the pods whose containers or
  * sandboxes changed, and those waiting for a back-off to pass. */
 static void relist(struct dh_loop *l, void *ud)
@@ -142,6 +181,8 @@ static void relist(struct dh_loop *l, void *ud)
                 rt_sandbox_list_free(&sl);
                 return;
         }
+        if (m->sources_ready)
+                adopt_orphans(m, &sl);
         for (size_t i = 0; i < m->n; i++) {
                 struct pm_pod *p = m->pods[i];
                 uint64_t h = fingerprint(p->uid, &sl, &cl);
@@ -227,26 +268,21 @@ void agent_podmgr_add(struct agent_podmgr *m, const struct agent_static_pod *sp)
                 return;
         }
         if (!p) {
-                if (m->n == AGENT_PODMGR_MAX_PODS) {
-                        log_error("pod %s: more than %d pods; not running it", sp->key,
-                                  AGENT_PODMGR_MAX_PODS);
-                        return;
-                }
                 char label[512];
-                p = calloc(1, sizeof *p);
-                if (!p || !(p->uid = strdup(uid)) ||
-                    agent_pod_format(sp->pod, label, sizeof label) < 0 ||
-                    !(p->label = strdup(label))) {
-                        log_error("pod %s: out of memory", sp->key);
-                        pm_pod_free(p);
+                if (agent_pod_format(sp->pod, label, sizeof label) < 0)
+                        snprintf(label, sizeof label, "%s", sp->key);
+                if (!(p = pod_new(m, uid, label)))
                         return;
-                }
-                m->pods[m->n++] = p;
                 log_info("pod %s: added", p->label);
         }
         p->sp = sp;
         p->grace_s = grace_of(sp->pod);
         pm_schedule(m, p);
+}
+
+void agent_podmgr_sources_ready(struct agent_podmgr *m)
+{
+        m->sources_ready = true;
 }
 
 void agent_podmgr_remove(struct agent_podmgr *m, const char *uid)

@@ -39,5 +39,9 @@ void agent_podmgr_close(struct agent_podmgr *m);
 /* sp stays valid until agent_podmgr_remove() for its UID (or until it is
  * replaced by another add with the same UID). */
 void agent_podmgr_add(struct agent_podmgr *m, const struct agent_static_pod *sp);
+/* The pod source listed everything once (kubelet's sourcesReady): from
+ * now on, pods the runtime shows that are not in the table are orphans
+ * (their manifest went away while no agent ran) and are removed. */
+void agent_podmgr_sources_ready(struct agent_podmgr *m);
 /* Starts stopping and removing the pod; forgets it once done. */
 void agent_podmgr_remove(struct agent_podmgr *m, const char *uid);

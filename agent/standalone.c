@@ -45,8 +45,15 @@ static void on_error(void *ud, const char *path, const struct dh_err *err)
         log_error("static pod %s: %s", path, err->msg);
 }
 
+static void on_synced(void *ud, size_t npods)
+{
+        (void)npods;
+        agent_podmgr_sources_ready(ud);
+}
+
 static const struct agent_podsource_ops source_ops = {
         .add = on_add, .update = on_update, .remove = on_remove, .error = on_error,
+        .synced = on_synced,
 };
 
 static void on_signal(struct dh_loop *l, int sig, uint32_t events, void *ud)

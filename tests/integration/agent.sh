@@ -37,7 +37,7 @@ start_agent() {
 ctr() { # NAME → "id state attempt" lines, newest first
         local id
         for id in $("$CTL" ps -a -q); do
-                "$CTL" inspect "$id" | jq -r --arg n "$1" \
+                "$CTL" inspect "$id" 2>/dev/null | jq -r --arg n "$1" \
                         '.status | select(.metadata.name == $n) | "\(.id) \(.state) \(.metadata.attempt // 0) \(.created_at)"'
         done | sort -k4 -rn
 }
@@ -106,6 +106,14 @@ check "the new agent sees the pod running" poll 20 adopted
 sleep 2
 check "it adopted the container without restarting it" test "$(running_id web)" = "$web"
 check "no second web container" test "$(ctr web | wc -l)" -eq 1
+
+# --- a manifest removed while no agent runs: the next agent removes the pod ---
+kill -TERM "$agent_pid"
+wait "$agent_pid" 2>/dev/null
+rm "$tmp/manifests/web.yaml"
+start_agent
+web_gone() { [ -z "$(ctr web)" ] && ! "$CTL" pods | grep -q web-node1; }
+check "an orphaned pod is removed by the next agent" poll 30 web_gone
 
 kill -9 "$agent_pid"
 wait "$agent_pid" 2>/dev/null
