@@ -88,6 +88,25 @@ sleep 3
 check "then it backs off (no new attempt within 3 s: $n -> $(attempts))" test "$(attempts)" -le $((n + 1))
 check "the agent logs the phase" grep -q "phase Running" "$tmp/agent.log"
 
+# --- imagePullPolicy Never without the image: ErrImageNeverPull, no container ---
+cat >"$tmp/manifests/noimg.yaml" <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: noimg
+spec:
+  containers:
+  - name: noimg
+    image: deckhand.local/missing:1
+    imagePullPolicy: Never
+EOF
+never_pull() { grep -q "container noimg: ErrImageNeverPull" "$tmp/agent.log"; }
+check "a missing image with pull policy Never is ErrImageNeverPull" poll 20 never_pull
+check "and no container is created" test -z "$(ctr noimg)"
+rm "$tmp/manifests/noimg.yaml"
+noimg_gone() { ! "$CTL" pods | grep -q noimg-node1; }
+check "its sandbox goes with the file" poll 20 noimg_gone
+
 # --- removing the file stops and removes the pod ---
 rm "$tmp/manifests/crash.yaml"
 crash_gone() { [ -z "$(ctr crash)" ]; }
@@ -118,5 +137,7 @@ check "an orphaned pod is removed by the next agent" poll 30 web_gone
 kill -9 "$agent_pid"
 wait "$agent_pid" 2>/dev/null
 agent_pid=
+# Under make SANITIZE=1 a report is a failure.
+check "no sanitizer report from the agent" bash -c "! grep -qE 'Sanitizer|runtime error:' '$tmp/agent.log'"
 [ "$T_FAILED" -eq 0 ] || sed 's/^/    agent: /' "$tmp/agent.log" | tail -40 >&2
 finish
