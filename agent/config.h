@@ -36,6 +36,7 @@ struct agent_config {
         char *node_ip;              /* --node-ip (comma-separated, dual-stack) */
         struct dh_strmap node_labels; /* --node-labels, in the order given */
         char *pod_infra_container_image; /* --pod-infra-container-image */
+        bool check_manifests;       /* --check-manifests (deckhand): validate and exit */
 
         /* KubeletConfiguration. */
         int64_t verbosity;          /* logging.verbosity, -v */

@@ -57,6 +57,7 @@ static const struct flag_def flag_defs[] = {
         FSTR("node-ip", node_ip, NULL, "IP address (or comma-separated dual-stack pair) of the node."),
         FLIST("node-labels", FK_LABELS, node_labels, NULL, "Labels to add when registering the node, as key=value pairs separated by ','."),
         FSTR("pod-infra-container-image", pod_infra_container_image, NULL, "Pod sandbox (pause) image. Stored for the container runtime."),
+        FBOOL("check-manifests", check_manifests, NULL, "Only decode, default and validate the static pod manifests of --pod-manifest-path, then exit (deckhand)."),
         FSTR("pod-manifest-path", static_pod_path, "staticPodPath", "Directory of static pod manifests (or a single manifest file) to run."),
         FINT("max-pods", max_pods, 0, I32, "maxPods", "Number of pods that can run on this node."),
         { "v", 'v', FK_INT, O(verbosity), 0, I32, "logging.verbosity", "Log verbosity level." },

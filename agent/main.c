@@ -1,5 +1,6 @@
-/* deckhand, the node agent: command line and configuration, then, until
- * the container runtime exists, a check of the static pod manifests. */
+/* deckhand, the node agent: command line and configuration, then
+ * standalone mode (static pods on the built-in runtime), or with
+ * --check-manifests only a check of the static pod manifests. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "agent/config.h"
 #include "agent/flags.h"
 #include "agent/manifests.h"
+#include "agent/standalone.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "pod/pod.h"
@@ -58,7 +60,7 @@ static int check_manifest(const char *path, void *userdata)
         return 0;
 }
 
-/* Standalone mode, for now: check every static pod manifest. */
+/* --check-manifests: check every static pod manifest. */
 static int check_static_pods(const char *dir)
 {
         struct manifest_check mc = { 0 };
@@ -70,8 +72,6 @@ static int check_static_pods(const char *dir)
         }
         log_info("checked %zu manifest files: %zu valid pods, %zu invalid pods, %zu unreadable files",
                  mc.files, mc.valid, mc.invalid, mc.unreadable);
-        log_warn("not starting any pod: deckhand has no container runtime yet; the manifests were "
-                 "only decoded, defaulted and validated");
         return mc.invalid || mc.unreadable ? 1 : 0;
 }
 
@@ -84,14 +84,16 @@ static int run(const struct agent_config *cfg)
               cfg->cgroup_driver);
         if (cfg->kubeconfig && *cfg->kubeconfig) {
                 log_error("--kubeconfig %s: cluster mode is not implemented yet; deckhand can only "
-                          "check static pod manifests (--pod-manifest-path) for now", cfg->kubeconfig);
+                          "run static pods (--pod-manifest-path) for now", cfg->kubeconfig);
                 return 1;
         }
         if (!cfg->static_pod_path || !*cfg->static_pod_path) {
                 log_warn("no --pod-manifest-path (staticPodPath) and no --kubeconfig: nothing to do");
                 return 0;
         }
-        return check_static_pods(cfg->static_pod_path);
+        if (cfg->check_manifests)
+                return check_static_pods(cfg->static_pod_path);
+        return agent_run_standalone(cfg);
 }
 
 int main(int argc, char **argv)

@@ -2,7 +2,7 @@
 # Runs the built deckhand binary and checks its command line: --help,
 # --version, usage errors (exit 2, one clear message), --config failures
 # naming the file, precedence of flags over the file, and the standalone
-# static pod check. Ends with "cli.sh: N passed, N failed".
+# static pod check (--check-manifests). Ends with "cli.sh: N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 BIN=${DECKHAND_BUILD:-build}/deckhand
@@ -132,19 +132,18 @@ spec:
   - name: app
 EOF
 t "no manifest path: nothing to do" 0 err "nothing to do"
-t "valid static pods" 0 err "pod \"kube-system/web\" is valid" --pod-manifest-path="$tmp/good"
-t "runtime absence is said" 0 err "no container runtime yet" --pod-manifest-path "$tmp/good"
+t "valid static pods" 0 err "pod \"kube-system/web\" is valid" --check-manifests --pod-manifest-path="$tmp/good"
 count err "is valid" 1
-t "single manifest file" 0 err "is valid" --pod-manifest-path="$tmp/good/web.yaml"
+t "single manifest file" 0 err "is valid" --check-manifests --pod-manifest-path="$tmp/good/web.yaml"
 t "invalid static pod" 1 err "noimage.yaml: pod \"default/broken\": spec.containers[0].image: Required value" \
-        --pod-manifest-path="$tmp/bad"
+        --check-manifests --pod-manifest-path="$tmp/bad"
 t "every non-hidden file is read" 1 err "$tmp/bad/README: document 1: document: Invalid value: \"not a manifest\": must be an object" \
-        --pod-manifest-path="$tmp/bad"
-t "editor backups are read too" 1 err "web.yaml~: pod \"kube-system/web\" is valid" --pod-manifest-path="$tmp/bad"
-t "missing manifest dir" 1 err "$tmp/none: open" --pod-manifest-path="$tmp/none"
+        --check-manifests --pod-manifest-path="$tmp/bad"
+t "editor backups are read too" 1 err "web.yaml~: pod \"kube-system/web\" is valid" --check-manifests --pod-manifest-path="$tmp/bad"
+t "missing manifest dir" 1 err "$tmp/none: open" --check-manifests --pod-manifest-path="$tmp/none"
 t "flags beat the config file" 0 err "checking static pod manifests in $tmp/good" \
-        --config="$DATA/config/good.yaml" --pod-manifest-path="$tmp/good"
-t "-v from flags" 0 - "" -v 4 --pod-manifest-path="$tmp/good"
+        --config="$DATA/config/good.yaml" --check-manifests --pod-manifest-path="$tmp/good"
+t "-v from flags" 0 - "" -v 4 --check-manifests --pod-manifest-path="$tmp/good"
 t "cluster mode not implemented" 1 err "cluster mode is not implemented yet" --kubeconfig="$tmp/kubeconfig"
 
 echo "cli.sh: $passed passed, $failed failed"

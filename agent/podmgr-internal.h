@@ -1,0 +1,91 @@
+/* Shared between the pod manager's files: the pod table (podmgr.c), one
+ * pod's sync (podsync.c, podsync-start.c) and the stop helpers
+ * (podkill.c). */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent/podactions.h"
+#include "agent/podmgr.h"
+#include "agent/podruntime.h"
+#include "agent/podstatus.h"
+#include "agent/volumes.h"
+#include "lib/backoff.h"
+#include "lib/child.h"
+
+struct pm_pod {
+        char *uid;
+        char *label;                        /* "name_namespace(uid)" for logs */
+        const struct agent_static_pod *sp;  /* NULL once removed */
+        int64_t grace_s;
+        bool pending;     /* a sync is wanted */
+        bool recheck;     /* sync again at the next relist (back-off, failures) */
+        bool terminating; /* removed: stop everything, then forget */
+        struct dh_child *child; /* a stop helper in flight */
+        struct agent_podmgr *child_mgr; /* for the helper's callbacks */
+        struct agent_pod_plan *plan; /* the plan the helper's kill belongs to */
+        unsigned pulls;   /* image pulls in flight */
+        uint64_t fingerprint; /* of the runtime's view at the last relist */
+        int64_t start_time_ns;
+        DH_VEC(struct agent_start_failure) failures; /* the reasonCache */
+        struct agent_pod_volumes vols;
+        bool has_vols;
+        struct agent_pod_status status;
+        bool has_status;
+};
+
+struct pm_pull;
+
+struct agent_podmgr {
+        struct dh_loop *loop;
+        struct rt *rt;
+        char *root_dir, *cgroup_root, *runtime_name;
+        const struct agent_node_info *node;
+        struct agent_node_alloc alloc;
+        struct dh_backoff crash_backoff, image_backoff;
+        struct pm_pod **pods;
+        size_t n;
+        struct dh_timer *kick, *relist;
+        bool sources_ready;
+        struct pm_pull *pulls; /* in flight; freed at close (the runtime drops them) */
+};
+
+struct pm_pod *pm_find(struct agent_podmgr *m, const char *uid);
+/* Asks for a sync of p from the loop (never from inside the caller). */
+void pm_schedule(struct agent_podmgr *m, struct pm_pod *p);
+void pm_forget(struct agent_podmgr *m, struct pm_pod *p);
+bool pm_busy(const struct pm_pod *p);
+
+/* podsync.c: one sync of a pod that is not busy. */
+void pm_sync(struct agent_podmgr *m, struct pm_pod *p);
+/* The runtime's view of the pod (start failures and start time added). */
+int pm_observe(struct agent_podmgr *m, struct pm_pod *p, struct agent_pod_runtime *out,
+               struct dh_err **err);
+/* After a kill helper: the rest of the stored plan. */
+void pm_apply_after_kill(struct agent_podmgr *m, struct pm_pod *p);
+void pm_update_status(struct agent_podmgr *m, struct pm_pod *p);
+
+/* Start failures (the kubelet's reasonCache). */
+int pm_failure_set(struct pm_pod *p, const char *name, const char *reason, const char *message);
+void pm_failure_clear(struct pm_pod *p, const char *name);
+void pm_failures_free(struct pm_pod *p);
+
+/* podsync-start.c: the sandbox config and one container's start. */
+int pm_sandbox_config(struct agent_podmgr *m, struct pm_pod *p, uint32_t attempt,
+                      struct rt_sandbox_config *out, struct dh_err **err);
+/* Starts container start->index; false when it did not start (the
+ * failure is recorded, or a pull is under way). */
+bool pm_start_container(struct agent_podmgr *m, struct pm_pod *p, const char *sandbox_id,
+                        const struct rt_sandbox_config *scfg,
+                        const struct agent_container_start *start);
+
+/* Frees what pulls in flight carry (the runtime never calls back once
+ * closed). */
+void pm_pulls_free(struct agent_podmgr *m);
+
+/* podkill.c: helpers. kill: stops the plan's containers (or, with
+ * kill_pod, every container and the sandboxes) then pm_apply_after_kill;
+ * terminate: stops and removes everything, tears the volumes down, then
+ * forgets the pod. */
+int pm_kill_start(struct agent_podmgr *m, struct pm_pod *p, struct dh_err **err);
+int pm_terminate_start(struct agent_podmgr *m, struct pm_pod *p, struct dh_err **err);

@@ -1,0 +1,340 @@
+/* The pod manager's table and scheduling: pods by UID, one loop timer
+ * that runs pending syncs, the relist that notices runtime changes, and
+ * the start-failure cache. One pod's sync lives in podsync.c. */
+#include "agent/podmgr.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/imagepull.h"
+#include "agent/podmgr-internal.h"
+#include "lib/cleanup.h"
+#include "lib/log.h"
+
+bool pm_busy(const struct pm_pod *p)
+{
+        return p->child || p->pulls > 0;
+}
+
+struct pm_pod *pm_find(struct agent_podmgr *m, const char *uid)
+{
+        for (size_t i = 0; i < m->n; i++)
+                if (strcmp(m->pods[i]->uid, uid) == 0)
+                        return m->pods[i];
+        return NULL;
+}
+
+static void run_pending(struct dh_loop *l, void *ud)
+{
+        (void)l;
+        struct agent_podmgr *m = ud;
+        m->kick = NULL;
+        /* A sync may forget its pod (or others): walk by index from the
+         * start again after each one. */
+        for (size_t i = 0; i < m->n;) {
+                struct pm_pod *p = m->pods[i];
+                if (!p->pending || pm_busy(p)) {
+                        i++;
+                        continue;
+                }
+                p->pending = false;
+                size_t before = m->n;
+                pm_sync(m, p);
+                i = m->n == before ? i + 1 : 0;
+        }
+}
+
+void pm_schedule(struct agent_podmgr *m, struct pm_pod *p)
+{
+        p->pending = true;
+        if (m->kick)
+                return;
+        _cleanup_err_ struct dh_err *err = NULL;
+        m->kick = dh_loop_timer(m->loop, 0, run_pending, m, &err);
+        if (!m->kick) /* the relist picks pending pods up */
+                log_error("pod manager: %s", err->msg);
+}
+
+static void pm_pod_free(struct pm_pod *p)
+{
+        if (!p)
+                return;
+        dh_child_cancel(p->child);
+        if (p->plan) {
+                agent_pod_plan_free(p->plan);
+                free(p->plan);
+        }
+        pm_failures_free(p);
+        if (p->has_vols)
+                agent_pod_volumes_free(&p->vols);
+        if (p->has_status)
+                agent_pod_status_free(&p->status);
+        free(p->uid);
+        free(p->label);
+        free(p);
+}
+
+void pm_forget(struct agent_podmgr *m, struct pm_pod *p)
+{
+        for (size_t i = 0; i < m->n; i++) {
+                if (m->pods[i] != p)
+                        continue;
+                memmove(&m->pods[i], &m->pods[i + 1], (m->n - i - 1) * sizeof *m->pods);
+                m->n--;
+                break;
+        }
+        pm_pod_free(p);
+}
+
+static const char *kv_get(const struct rt_kvs *k, const char *key)
+{
+        for (size_t i = 0; i < k->n; i++)
+                if (strcmp(k->v[i].key, key) == 0)
+                        return k->v[i].value;
+        return NULL;
+}
+
+static uint64_t fnv(uint64_t h, const void *data, size_t n)
+{
+        const unsigned char *s = data;
+        for (size_t i = 0; i < n; i++)
+                h = (h ^ s[i]) * 1099511628211ULL;
+        return h;
+}
+
+static uint64_t fingerprint(const char *uid, const struct rt_sandbox_list *sl,
+                            const struct rt_container_list *cl)
+{
+        uint64_t h = 14695981039346656037ULL;
+        for (size_t i = 0; i < sl->n; i++) {
+                const char *u = kv_get(&sl->v[i].labels, AGENT_LABEL_POD_UID);
+                if (!u || strcmp(u, uid) != 0)
+                        continue;
+                h = fnv(h, sl->v[i].id, strlen(sl->v[i].id));
+                h = fnv(h, &sl->v[i].state, sizeof sl->v[i].state);
+        }
+        for (size_t i = 0; i < cl->n; i++) {
+                const char *u = kv_get(&cl->v[i].labels, AGENT_LABEL_POD_UID);
+                if (!u || strcmp(u, uid) != 0)
+                        continue;
+                h = fnv(h, cl->v[i].id, strlen(cl->v[i].id));
+                h = fnv(h, &cl->v[i].state, sizeof cl->v[i].state);
+        }
+        return h;
+}
+
+static struct pm_pod *pod_new(struct agent_podmgr *m, const char *uid, const char *label)
+{
+        if (m->n == AGENT_PODMGR_MAX_PODS) {
+                log_error("pod %s: more than %d pods", label, AGENT_PODMGR_MAX_PODS);
+                return NULL;
+        }
+        struct pm_pod *p = calloc(1, sizeof *p);
+        if (!p || !(p->uid = strdup(uid)) || !(p->label = strdup(label))) {
+                log_error("pod %s: out of memory", label);
+                pm_pod_free(p);
+                return NULL;
+        }
+        m->pods[m->n++] = p;
+        return p;
+}
+
+/* Sandboxes of pods nobody asks for any more (kubelet's housekeeping
+ * kills them): a terminating entry removes them. */
+static void adopt_orphans(struct agent_podmgr *m, const struct rt_sandbox_list *sl)
+{
+        for (size_t i = 0; i < sl->n; i++) {
+                const struct rt_sandbox_status *s = &sl->v[i];
+                const char *uid = kv_get(&s->labels, AGENT_LABEL_POD_UID);
+                if (!uid || pm_find(m, uid))
+                        continue;
+                char label[512];
+                snprintf(label, sizeof label, "%s_%s(%s)", s->metadata.name ? s->metadata.name : "",
+                         s->metadata.namespace ? s->metadata.namespace : "", uid);
+                struct pm_pod *p = pod_new(m, uid, label);
+                if (!p)
+                        return;
+                log_info("pod %s: orphaned (no manifest); removing it", p->label);
+                p->grace_s = 30;
+                p->terminating = true;
+                pm_schedule(m, p);
+        }
+}
+
+/* kubelet's PLEG: list everything, sync the pods whose containers or
+ * sandboxes changed, and those waiting for a back-off to pass. */
+static void relist(struct dh_loop *l, void *ud)
+{
+        struct agent_podmgr *m = ud;
+        _cleanup_err_ struct dh_err *err = NULL;
+        m->relist = dh_loop_timer(l, AGENT_PODMGR_RELIST_MS, relist, m, &err);
+        if (!m->relist)
+                log_error("pod manager: relist timer: %s", err->msg);
+        dh_err_clear(&err);
+        struct rt_sandbox_list sl = { 0 };
+        struct rt_container_list cl = { 0 };
+        if (m->rt->ops->list_pod_sandbox(m->rt, NULL, &sl, &err) < 0 ||
+            m->rt->ops->list_containers(m->rt, NULL, &cl, &err) < 0) {
+                log_error("relist: %s", err->msg);
+                rt_sandbox_list_free(&sl);
+                return;
+        }
+        if (m->sources_ready)
+                adopt_orphans(m, &sl);
+        for (size_t i = 0; i < m->n; i++) {
+                struct pm_pod *p = m->pods[i];
+                uint64_t h = fingerprint(p->uid, &sl, &cl);
+                if (h != p->fingerprint || p->recheck || p->pending) {
+                        p->fingerprint = h;
+                        p->recheck = false;
+                        pm_schedule(m, p);
+                }
+        }
+        rt_sandbox_list_free(&sl);
+        rt_container_list_free(&cl);
+}
+
+static int runtime_name(struct rt *rt, char **out, struct dh_err **err)
+{
+        struct rt_version v = { 0 };
+        if (rt->ops->version(rt, &v, err) < 0)
+                return dh_err_prefix(err, "runtime version");
+        *out = strdup(v.runtime_name ? v.runtime_name : rt->ops->name);
+        rt_version_free(&v);
+        return *out ? 0 : dh_err_set(err, ENOMEM, "out of memory");
+}
+
+int agent_podmgr_open(const struct agent_podmgr_options *o, struct agent_podmgr **out,
+                      struct dh_err **err)
+{
+        struct agent_podmgr *m = calloc(1, sizeof *m);
+        if (!m)
+                return dh_err_set(err, ENOMEM, "out of memory");
+        m->loop = o->loop;
+        m->rt = o->rt;
+        m->node = o->node;
+        agent_crash_backoff_init(&m->crash_backoff);
+        agent_image_backoff_init(&m->image_backoff);
+        m->root_dir = strdup(o->root_dir);
+        m->cgroup_root = strdup(o->cgroup_root ? o->cgroup_root : "");
+        m->pods = calloc(AGENT_PODMGR_MAX_PODS, sizeof *m->pods);
+        int r = !m->root_dir || !m->cgroup_root || !m->pods
+                        ? dh_err_set(err, ENOMEM, "out of memory")
+                        : runtime_name(m->rt, &m->runtime_name, err);
+        if (r == 0 && agent_node_alloc_host(&m->alloc, err) < 0)
+                r = dh_err_prefix(err, "node capacity");
+        if (r == 0 && !(m->relist = dh_loop_timer(m->loop, AGENT_PODMGR_RELIST_MS, relist, m, err)))
+                r = -1;
+        if (r < 0) {
+                agent_podmgr_close(m);
+                return r;
+        }
+        *out = m;
+        return 0;
+}
+
+void agent_podmgr_close(struct agent_podmgr *m)
+{
+        if (!m)
+                return;
+        dh_timer_cancel(m->kick);
+        dh_timer_cancel(m->relist);
+        for (size_t i = 0; i < m->n; i++)
+                pm_pod_free(m->pods[i]);
+        free(m->pods);
+        pm_pulls_free(m);
+        dh_backoff_free(&m->crash_backoff);
+        dh_backoff_free(&m->image_backoff);
+        free(m->root_dir);
+        free(m->cgroup_root);
+        free(m->runtime_name);
+        free(m);
+}
+
+static int64_t grace_of(const struct pod *pod)
+{
+        const struct dh_opt_i64 *g = &pod->spec.terminationGracePeriodSeconds;
+        return g->set && g->v >= 0 ? g->v : 30;
+}
+
+void agent_podmgr_add(struct agent_podmgr *m, const struct agent_static_pod *sp)
+{
+        const char *uid = sp->pod->metadata.uid;
+        struct pm_pod *p = pm_find(m, uid);
+        if (p && p->terminating) {
+                log_warn("pod %s: added again while it is being removed; ignored", p->label);
+                return;
+        }
+        if (!p) {
+                char label[512];
+                if (agent_pod_format(sp->pod, label, sizeof label) < 0)
+                        snprintf(label, sizeof label, "%s", sp->key);
+                if (!(p = pod_new(m, uid, label)))
+                        return;
+                log_info("pod %s: added", p->label);
+        }
+        p->sp = sp;
+        p->grace_s = grace_of(sp->pod);
+        pm_schedule(m, p);
+}
+
+void agent_podmgr_sources_ready(struct agent_podmgr *m)
+{
+        m->sources_ready = true;
+}
+
+void agent_podmgr_remove(struct agent_podmgr *m, const char *uid)
+{
+        struct pm_pod *p = pm_find(m, uid);
+        if (!p || p->terminating)
+                return;
+        log_info("pod %s: removed; stopping it", p->label);
+        p->sp = NULL;
+        p->terminating = true;
+        pm_schedule(m, p);
+}
+
+int pm_failure_set(struct pm_pod *p, const char *name, const char *reason, const char *message)
+{
+        pm_failure_clear(p, name);
+        struct agent_start_failure *v = realloc(p->failures.v, (p->failures.n + 1) * sizeof *v);
+        if (!v)
+                return -ENOMEM;
+        p->failures.v = v;
+        struct agent_start_failure *f = &v[p->failures.n];
+        f->name = strdup(name);
+        f->reason = strdup(reason);
+        f->message = strdup(message ? message : "");
+        if (!f->name || !f->reason || !f->message) {
+                free(f->name);
+                free(f->reason);
+                free(f->message);
+                return -ENOMEM;
+        }
+        p->failures.n++;
+        return 0;
+}
+
+void pm_failure_clear(struct pm_pod *p, const char *name)
+{
+        for (size_t i = 0; i < p->failures.n; i++) {
+                struct agent_start_failure *f = &p->failures.v[i];
+                if (strcmp(f->name, name) != 0)
+                        continue;
+                free(f->name);
+                free(f->reason);
+                free(f->message);
+                p->failures.v[i] = p->failures.v[--p->failures.n];
+                return;
+        }
+}
+
+void pm_failures_free(struct pm_pod *p)
+{
+        while (p->failures.n)
+                pm_failure_clear(p, p->failures.v[0].name);
+        free(p->failures.v);
+        p->failures.v = NULL;
+}

@@ -1,0 +1,47 @@
+/* The pod manager: the agent's table of the pods it runs (keyed by UID),
+ * kept in step with the runtime from the event loop. Pods come and go
+ * through add/remove (the static pod source); a relist every
+ * AGENT_PODMGR_RELIST_MS (kubelet's PLEG period) notices containers that
+ * changed state. Each pod is synced on its own, never re-entered: observe
+ * (agent/podruntime.h), plan (agent/podactions.h), apply on the runtime;
+ * blocking stops run in forked helpers (lib/child.h). Removing a pod stops
+ * and removes its containers and sandbox and tears its volumes down.
+ * Closing the manager leaves running pods alone (kubelet semantics). */
+#pragma once
+#include <stdint.h>
+
+#include "agent/criconfig.h"
+#include "agent/staticpod.h"
+#include "cri/cri.h"
+#include "lib/err.h"
+#include "lib/loop.h"
+
+#define AGENT_PODMGR_RELIST_MS 1000
+#define AGENT_PODMGR_MAX_PODS 1000
+/* Bytes of a helper's error report kept. */
+#define AGENT_PODMGR_REPORT_MAX 4096
+
+struct agent_podmgr;
+
+struct agent_podmgr_options {
+        struct dh_loop *loop;
+        struct rt *rt;              /* borrowed; may be closed just before the manager */
+        const char *root_dir;       /* volumes under <root_dir>/pods/<uid> */
+        const char *cgroup_root;    /* cgroupRoot: prefixed to pod cgroups; NULL/"" none */
+        const struct agent_node_info *node; /* borrowed */
+};
+
+int agent_podmgr_open(const struct agent_podmgr_options *o, struct agent_podmgr **out,
+                      struct dh_err **err);
+/* Cancels helpers and forgets every pod without stopping any. NULL-safe. */
+void agent_podmgr_close(struct agent_podmgr *m);
+
+/* sp stays valid until agent_podmgr_remove() for its UID (or until it is
+ * replaced by another add with the same UID). */
+void agent_podmgr_add(struct agent_podmgr *m, const struct agent_static_pod *sp);
+/* The pod source listed everything once (kubelet's sourcesReady): from
+ * now on, pods the runtime shows that are not in the table are orphans
+ * (their manifest went away while no agent ran) and are removed. */
+void agent_podmgr_sources_ready(struct agent_podmgr *m);
+/* Starts stopping and removing the pod; forgets it once done. */
+void agent_podmgr_remove(struct agent_podmgr *m, const char *uid);

@@ -1,0 +1,143 @@
+#!/bin/bash
+# The agent for real: deckhand --pod-manifest-path runs static pods on the
+# built-in runtime. A pod file appearing starts its container; a container
+# that keeps exiting is restarted and then backs off; removing the file
+# stops and removes the pod; SIGTERM leaves the pod running and a new agent
+# adopts it without restarting it.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/integration/common.bash
+CTL=$BUILD_DIR/deckctl
+rt_setup agent
+agent_pid=
+cleanup() {
+        [ -n "$agent_pid" ] && kill -9 "$agent_pid" 2>/dev/null
+        rt_cleanup
+}
+trap cleanup EXIT
+scripts/build-test-image "$tmp/img" >/dev/null
+"$CTL" images import "$tmp/img" --name deckhand.local/busybox >/dev/null ||
+        fail "image import"
+mkdir -p "$tmp/manifests" "$tmp/logs"
+cat >"$tmp/kubelet.yaml" <<EOF
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+podLogsDir: $tmp/logs
+cgroupRoot: /$cgparent
+resolvConf: ""
+EOF
+
+start_agent() {
+        "$BUILD_DIR/deckhand" --config "$tmp/kubelet.yaml" --root-dir "$DECKHAND_ROOT_DIR" \
+                --pod-manifest-path "$tmp/manifests" --hostname-override Node1 \
+                >>"$tmp/agent.log" 2>&1 &
+        agent_pid=$!
+}
+# A container's JSON field (jq filter) for every container named $1.
+ctr() { # NAME → "id state attempt" lines, newest first
+        local id
+        for id in $("$CTL" ps -a -q); do
+                "$CTL" inspect "$id" 2>/dev/null | jq -r --arg n "$1" \
+                        '.status | select(.metadata.name == $n) | "\(.id) \(.state) \(.metadata.attempt // 0) \(.created_at)"'
+        done | sort -k4 -rn
+}
+running_id() { ctr "$1" | awk '$2 == "CONTAINER_RUNNING" {print $1; exit}'; }
+# poll SECONDS command...: until the command succeeds or the deadline.
+poll() {
+        local end=$((SECONDS + $1)); shift
+        while [ $SECONDS -lt $end ]; do
+                "$@" && return 0
+                sleep 0.2
+        done
+        return 1
+}
+pod() { # file name command restartPolicy
+        cat >"$tmp/$1.tmp" <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $2
+spec:
+  restartPolicy: $4
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: $2
+    image: deckhand.local/busybox
+    imagePullPolicy: Never
+    command: $3
+EOF
+        mv "$tmp/$1.tmp" "$tmp/manifests/$1"
+}
+
+start_agent
+pod web.yaml web '["sleep", "1000"]' Always
+web_runs() { [ -n "$(running_id web)" ]; }
+check "a static pod file runs its container" poll 30 web_runs
+web=$(running_id web)
+check "the pod's sandbox is listed" poll 5 grep -q "web-node1" <("$CTL" pods)
+
+# --- a container that keeps exiting is restarted, then backs off ---
+pod crash.yaml crash '["sh", "-c", "exit 3"]' Always
+attempts() { ctr crash | wc -l; }
+restarted() { [ "$(attempts)" -ge 2 ]; }
+check "an exiting container is restarted (attempt 1 exists)" poll 40 restarted
+max_attempt() { ctr crash | awk '{print $3}' | sort -n | tail -1; }
+check "the restart carries a higher attempt ($(max_attempt))" test "$(max_attempt)" -ge 1
+n=$(attempts)
+sleep 3
+check "then it backs off (no new attempt within 3 s: $n -> $(attempts))" test "$(attempts)" -le $((n + 1))
+check "the agent logs the phase" grep -q "phase Running" "$tmp/agent.log"
+
+# --- imagePullPolicy Never without the image: ErrImageNeverPull, no container ---
+cat >"$tmp/manifests/noimg.yaml" <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: noimg
+spec:
+  containers:
+  - name: noimg
+    image: deckhand.local/missing:1
+    imagePullPolicy: Never
+EOF
+never_pull() { grep -q "container noimg: ErrImageNeverPull" "$tmp/agent.log"; }
+check "a missing image with pull policy Never is ErrImageNeverPull" poll 20 never_pull
+check "and no container is created" test -z "$(ctr noimg)"
+rm "$tmp/manifests/noimg.yaml"
+noimg_gone() { ! "$CTL" pods | grep -q noimg-node1; }
+check "its sandbox goes with the file" poll 20 noimg_gone
+
+# --- removing the file stops and removes the pod ---
+rm "$tmp/manifests/crash.yaml"
+crash_gone() { [ -z "$(ctr crash)" ]; }
+check "removing the file removes the containers" poll 30 crash_gone
+check "and the sandbox" poll 10 bash -c "! '$CTL' pods | grep -q crash-node1"
+check "the other pod keeps running" test "$(running_id web)" = "$web"
+
+# --- SIGTERM leaves pods running; a new agent adopts them ---
+kill -TERM "$agent_pid"
+check "the agent exits on SIGTERM" poll 10 bash -c "! kill -0 $agent_pid 2>/dev/null"
+wait "$agent_pid" 2>/dev/null
+check "the pod's container still runs" test "$(running_id web)" = "$web"
+start_agent
+adopted() { sed -n '/signal 15/,$p' "$tmp/agent.log" | grep -q "web-node1_default.*phase Running"; }
+check "the new agent sees the pod running" poll 20 adopted
+sleep 2
+check "it adopted the container without restarting it" test "$(running_id web)" = "$web"
+check "no second web container" test "$(ctr web | wc -l)" -eq 1
+
+# --- a manifest removed while no agent runs: the next agent removes the pod ---
+kill -TERM "$agent_pid"
+wait "$agent_pid" 2>/dev/null
+rm "$tmp/manifests/web.yaml"
+start_agent
+web_gone() { [ -z "$(ctr web)" ] && ! "$CTL" pods | grep -q web-node1; }
+check "an orphaned pod is removed by the next agent" poll 30 web_gone
+
+kill -9 "$agent_pid"
+wait "$agent_pid" 2>/dev/null
+agent_pid=
+# Under make SANITIZE=1 a report is a failure.
+check "no sanitizer report from the agent" bash -c "! grep -qE 'Sanitizer|runtime error:' '$tmp/agent.log'"
+[ "$T_FAILED" -eq 0 ] || sed 's/^/    agent: /' "$tmp/agent.log" | tail -40 >&2
+finish
