@@ -8,6 +8,7 @@
  * and removes its containers and sandbox and tears its volumes down.
  * Closing the manager leaves running pods alone (kubelet semantics). */
 #pragma once
+#include <jansson.h>
 #include <stdint.h>
 
 #include "agent/criconfig.h"
@@ -45,3 +46,7 @@ void agent_podmgr_add(struct agent_podmgr *m, const struct agent_static_pod *sp)
 void agent_podmgr_sources_ready(struct agent_podmgr *m);
 /* Starts stopping and removing the pod; forgets it once done. */
 void agent_podmgr_remove(struct agent_podmgr *m, const char *uid);
+/* The pods (not those being removed) as a core/v1 PodList sorted by
+ * namespace/name, each with the agent's computed status (a new reference;
+ * NULL on ENOMEM). */
+json_t *agent_podmgr_pod_list(struct agent_podmgr *m);

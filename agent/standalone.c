@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/localapi.h"
 #include "agent/podmgr.h"
 #include "agent/podsource.h"
 #include "cri/builtin/runtime.h"
@@ -86,6 +87,7 @@ struct standalone {
         struct rt *rt;
         struct agent_podmgr *mgr;
         struct agent_podsource *src;
+        struct agent_localapi *api;
         char *resolv_conf;
         char node[256];
         struct agent_node_info info;
@@ -95,6 +97,7 @@ static void standalone_close(struct standalone *s)
 {
         /* The runtime first: it drops pulls in flight without calling
          * back, then the manager frees what they carried. */
+        agent_localapi_close(s->api);
         agent_podsource_close(s->src);
         if (s->rt)
                 s->rt->ops->close(s->rt);
@@ -125,6 +128,28 @@ static int node_info(const struct agent_config *cfg, struct standalone *s, struc
         return 0;
 }
 
+static json_t *list_pods(void *ud)
+{
+        return agent_podmgr_pod_list(ud);
+}
+
+/* <root-dir>/agent.sock: deckctl get pods reads the pods from it. */
+static int localapi_open(const struct agent_config *cfg, struct standalone *s,
+                         struct dh_err **err)
+{
+        char path[4096];
+        int n = snprintf(path, sizeof path, "%s/%s", cfg->root_dir, AGENT_LOCALAPI_SOCKET);
+        if (n < 0 || (size_t)n >= sizeof path)
+                return dh_err_set(err, DH_ELIMIT, "local API socket: --root-dir is too long");
+        struct agent_localapi_options o = {
+                .loop = s->loop, .path = path, .pods = list_pods, .ud = s->mgr,
+        };
+        if (agent_localapi_open(&o, &s->api, err) < 0)
+                return dh_err_prefix(err, "local API socket");
+        log_info("serving pods on %s", path);
+        return 0;
+}
+
 static int standalone_open(const struct agent_config *cfg, struct standalone *s,
                            struct dh_err **err)
 {
@@ -146,6 +171,8 @@ static int standalone_open(const struct agent_config *cfg, struct standalone *s,
         };
         if (agent_podmgr_open(&po, &s->mgr, err) < 0)
                 return dh_err_prefix(err, "pod manager");
+        if (localapi_open(cfg, s, err) < 0)
+                return -1;
         if (agent_podsource_open(s->loop, cfg->static_pod_path, s->node,
                                  (uint64_t)cfg->file_check_frequency_ms, &source_ops, s->mgr,
                                  &s->src, err) < 0)

@@ -16,7 +16,7 @@ static const struct {
         { "rm", ctl_rm_main }, { "ps", ctl_ps_main }, { "inspect", ctl_inspect_main },
         { "exec", ctl_exec_main }, { "logs", ctl_logs_main }, { "stats", ctl_stats_main },
         { "reopen-log", ctl_reopen_log_main }, { "update", ctl_update_main },
-        { "images", ctl_images_main }, { "img", ctl_images_main },
+        { "images", ctl_images_main }, { "img", ctl_images_main }, { "get", ctl_get_main },
 };
 
 static void usage(FILE *f)
@@ -27,6 +27,11 @@ static void usage(FILE *f)
                 "Commands:\n"
                 "  validate FILE|DIR...  decode, default and validate pod manifests as the\n"
                 "                        agent would; one line per pod or per problem\n"
+                "  get pods [-o json|wide]  the agent's pods with their status (NAME READY\n"
+                "                        STATUS RESTARTS AGE; -o json: the core/v1 PodList),\n"
+                "                        read from the running agent's <root-dir>/agent.sock\n"
+                "                        (--root-dir DIR, $DECKHAND_ROOT_DIR, or\n"
+                "                        --agent-socket PATH)\n"
                 "\n"
                 "Runtime commands (the built-in runtime, as crictl drives a CRI runtime):\n"
                 "  runp POD_CONFIG           run a pod sandbox; prints its id\n"

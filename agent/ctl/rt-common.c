@@ -12,7 +12,7 @@
 #include "lib/loop.h"
 #include "lib/yaml.h"
 
-static const char *take_opt(int *argc, char **argv, const char *name)
+const char *ctl_take_opt(int *argc, char **argv, const char *name)
 {
         size_t nl = strlen(name);
         for (int i = 1; i < *argc; i++) {
@@ -64,7 +64,7 @@ static int load_registries(const char *path)
 
 static const char *opt_or_env(int *argc, char **argv, const char *opt, const char *env)
 {
-        const char *v = take_opt(argc, argv, opt);
+        const char *v = ctl_take_opt(argc, argv, opt);
         return v ? v : getenv(env);
 }
 

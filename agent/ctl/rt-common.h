@@ -15,6 +15,8 @@ struct ctl_rt_opts {
  * built-in runtime; prints the error and returns NULL on failure. */
 struct rt *ctl_rt_open(int *argc, char **argv);
 void ctl_rt_close(struct rt *rt);
+/* Removes "NAME VALUE" or "NAME=VALUE" from argv; returns VALUE or NULL. */
+const char *ctl_take_opt(int *argc, char **argv, const char *name);
 /* The event loop the runtime opened by ctl_rt_open pulls on. */
 struct dh_loop *ctl_loop(void);
 /* Reads a JSON or YAML file holding one document. */
@@ -43,3 +45,4 @@ int ctl_stats_main(int argc, char **argv);
 int ctl_reopen_log_main(int argc, char **argv);
 int ctl_update_main(int argc, char **argv);
 int ctl_images_main(int argc, char **argv);
+int ctl_get_main(int argc, char **argv);

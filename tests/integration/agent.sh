@@ -88,6 +88,51 @@ sleep 3
 check "then it backs off (no new attempt within 3 s: $n -> $(attempts))" test "$(attempts)" -le $((n + 1))
 check "the agent logs the phase" grep -q "phase Running" "$tmp/agent.log"
 
+# --- the agent serves its pods: deckctl get pods (<root-dir>/agent.sock) ---
+sock=$DECKHAND_ROOT_DIR/agent.sock
+check "the agent's socket is root-only (0600)" test "$(stat -c %a "$sock")" = 600
+web_listed_running() {
+        "$CTL" get pods -o json >"$tmp/pods.json" 2>/dev/null &&
+                jq -e '.items[] | select(.metadata.name == "web-node1") | .status.phase == "Running"' \
+                        "$tmp/pods.json" >/dev/null
+}
+check "get pods -o json shows web-node1 Running" poll 20 web_listed_running
+jqf() { jq -e "$1" "$2" >/dev/null; } # FILTER FILE: the filter holds
+check "the JSON is a v1 PodList" jqf '.kind == "PodList" and .apiVersion == "v1"' "$tmp/pods.json"
+check "it lists the static pods by their node-suffixed names" \
+        jqf '[.items[].metadata.name] | index("web-node1") and index("crash-node1")' "$tmp/pods.json"
+check "items carry namespace, uid, the static-pod annotations and the spec" jqf \
+        '.items[] | select(.metadata.name == "web-node1") | .metadata.namespace == "default" and
+         (.metadata.uid | length > 0) and .metadata.annotations["kubernetes.io/config.source"] == "file" and
+         .spec.containers[0].name == "web"' "$tmp/pods.json"
+crash_restarts() {
+        "$CTL" get pods -o json 2>/dev/null | jq -e '.items[] | select(.metadata.name == "crash-node1") |
+                .status.containerStatuses[0].restartCount >= 1' >/dev/null
+}
+check "containerStatuses carry restartCount (crash restarted)" poll 20 crash_restarts
+check "web's container status is running and ready" jqf '.items[] | select(.metadata.name == "web-node1") |
+        .status.containerStatuses[0] | .ready == true and .restartCount == 0 and (.state.running != null)' \
+        "$tmp/pods.json"
+"$CTL" get pods >"$tmp/pods.txt" 2>&1
+check "the table has kubectl's columns" grep -qE '^NAME +READY +STATUS +RESTARTS +AGE' "$tmp/pods.txt"
+check "the table lists web-node1 as 1/1 Running" grep -qE '^web-node1 +1/1 +Running +0 ' "$tmp/pods.txt"
+check "and crash-node1" grep -q '^crash-node1 ' "$tmp/pods.txt"
+check "-o wide adds the node" bash -c "'$CTL' get pods -o wide | grep -qE '^web-node1 .* node1\$'"
+# raw SOCKET REQUEST: sends REQUEST, prints the response.
+raw() { python3 -c 'import socket,sys
+s=socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1]); s.sendall(sys.argv[2].encode())
+b=b""
+while True:
+    d=s.recv(65536)
+    if not d: break
+    b+=d
+sys.stdout.write(b.decode())' "$@"; }
+unknown_request() { raw "$sock" $'nope\n' | jq -se 'length == 1 and .[0].kind == "Status" and .[0].code == 400' >/dev/null; }
+check "an unknown request gets a Status" unknown_request
+long_request() { raw "$sock" "$(printf 'x%.0s' $(seq 4096))" | jq -se 'length == 1 and .[0].code == 400' >/dev/null; }
+check "a request line over the limit gets a Status" long_request
+check "--agent-socket names the socket" bash -c "'$CTL' get pods --agent-socket '$sock' | grep -q web-node1"
+
 # --- imagePullPolicy Never without the image: ErrImageNeverPull, no container ---
 cat >"$tmp/manifests/noimg.yaml" <<EOF
 apiVersion: v1
@@ -118,6 +163,9 @@ check "the other pod keeps running" test "$(running_id web)" = "$web"
 kill -TERM "$agent_pid"
 check "the agent exits on SIGTERM" poll 10 bash -c "! kill -0 $agent_pid 2>/dev/null"
 wait "$agent_pid" 2>/dev/null
+check "the socket goes with the agent" test ! -e "$sock"
+not_running_msg() { ! "$CTL" get pods >/dev/null 2>"$tmp/get.err" && grep -q "agent is not running" "$tmp/get.err"; }
+check "get pods says the agent is not running" not_running_msg
 check "the pod's container still runs" test "$(running_id web)" = "$web"
 start_agent
 adopted() { sed -n '/signal 15/,$p' "$tmp/agent.log" | grep -q "web-node1_default.*phase Running"; }
