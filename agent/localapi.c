@@ -153,7 +153,7 @@ static void conn_respond(struct la_conn *c)
         char *nl = strchr(c->in, '\n');
         if (nl)
                 *nl = '\0';
-        if (nl > c->in && nl[-1] == '\r')
+        if (nl && nl > c->in && nl[-1] == '\r')
                 nl[-1] = '\0';
         c->out = agent_localapi_respond(&c->api->o, c->in, &c->out_len);
         if (!c->out || dh_watch_events(c->watch, EPOLLOUT, NULL) < 0) {
