@@ -144,8 +144,28 @@ check "the agent logs the liveness kill" \
 ready_flips() { grep -E "ready-node1_default.*: Ready (true|false)" "$tmp/agent.log" |
         awk '/Ready true/ {t = 1} /Ready false/ && t {f = 1} END {exit !f}'; }
 check "readiness succeeds then fails: the log shows Ready true then false" poll 30 ready_flips
-rm "$tmp/manifests/live.yaml" "$tmp/manifests/ready.yaml"
-probes_gone() { [ -z "$(ctr live)" ] && [ -z "$(ctr ready)" ]; }
+cat >"$tmp/manifests/noip.yaml" <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: noip
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: noip
+    image: deckhand.local/busybox
+    imagePullPolicy: Never
+    command: ["sleep", "1000"]
+    readinessProbe:
+      tcpSocket:
+        port: 80
+      periodSeconds: 1
+EOF
+noip_failed() { grep -q "container noip: Readiness probe failed: pod has no IP yet" "$tmp/agent.log"; }
+# No pod networking yet: a tcp/http probe of a pod without an IP fails, saying so.
+check "a tcpSocket probe of a pod without an IP fails with 'pod has no IP yet'" poll 30 noip_failed
+rm "$tmp/manifests/live.yaml" "$tmp/manifests/ready.yaml" "$tmp/manifests/noip.yaml"
+probes_gone() { [ -z "$(ctr live)" ] && [ -z "$(ctr ready)" ] && [ -z "$(ctr noip)" ]; }
 check "the probed pods go with their files" poll 30 probes_gone
 
 # --- removing the file stops and removes the pod ---
