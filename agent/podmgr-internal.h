@@ -12,6 +12,8 @@
 #include "agent/volumes.h"
 #include "lib/backoff.h"
 #include "lib/child.h"
+#include "lib/http.h"
+#include "probes/probe.h"
 
 struct pm_pod {
         char *uid;
@@ -35,6 +37,7 @@ struct pm_pod {
 };
 
 struct pm_pull;
+struct pm_prober;
 
 struct agent_podmgr {
         struct dh_loop *loop;
@@ -48,6 +51,11 @@ struct agent_podmgr {
         struct dh_timer *kick, *relist;
         bool sources_ready;
         struct pm_pull *pulls; /* in flight; freed at close (the runtime drops them) */
+        /* podprobes.c: the probe workers and what their probes use */
+        struct pm_prober *probers;
+        struct dh_http *http;
+        struct probe_ctx probe_ctx;
+        int64_t start_ms;
 };
 
 struct pm_pod *pm_find(struct agent_podmgr *m, const char *uid);
@@ -89,3 +97,14 @@ void pm_pulls_free(struct agent_podmgr *m);
  * forgets the pod. */
 int pm_kill_start(struct agent_podmgr *m, struct pm_pod *p, struct dh_err **err);
 int pm_terminate_start(struct agent_podmgr *m, struct pm_pod *p, struct dh_err **err);
+
+/* podprobes.c: probe workers of running containers (kubelet's prober
+ * manager). open/close the prober's HTTP client and workers; ensure
+ * creates workers for p's running containers with probes; forget frees
+ * the workers of a pod; results are the current ones for p (out->v is
+ * allocated, free it; -ENOMEM on failure). */
+int pm_probes_open(struct agent_podmgr *m, struct dh_err **err);
+void pm_probes_close(struct agent_podmgr *m);
+void pm_probes_ensure(struct agent_podmgr *m, struct pm_pod *p);
+void pm_probes_forget(struct agent_podmgr *m, const char *uid);
+int pm_probe_results(struct agent_podmgr *m, const struct pm_pod *p, struct agent_container_results *out);

@@ -78,6 +78,7 @@ static void pm_pod_free(struct pm_pod *p)
 
 void pm_forget(struct agent_podmgr *m, struct pm_pod *p)
 {
+        pm_probes_forget(m, p->uid);
         for (size_t i = 0; i < m->n; i++) {
                 if (m->pods[i] != p)
                         continue;
@@ -225,6 +226,8 @@ int agent_podmgr_open(const struct agent_podmgr_options *o, struct agent_podmgr 
                         : runtime_name(m->rt, &m->runtime_name, err);
         if (r == 0 && agent_node_alloc_host(&m->alloc, err) < 0)
                 r = dh_err_prefix(err, "node capacity");
+        if (r == 0)
+                r = pm_probes_open(m, err);
         if (r == 0 && !(m->relist = dh_loop_timer(m->loop, AGENT_PODMGR_RELIST_MS, relist, m, err)))
                 r = -1;
         if (r < 0) {
@@ -241,6 +244,7 @@ void agent_podmgr_close(struct agent_podmgr *m)
                 return;
         dh_timer_cancel(m->kick);
         dh_timer_cancel(m->relist);
+        pm_probes_close(m); /* before the pods: workers look pods up */
         for (size_t i = 0; i < m->n; i++)
                 pm_pod_free(m->pods[i]);
         free(m->pods);
@@ -291,6 +295,7 @@ void agent_podmgr_remove(struct agent_podmgr *m, const char *uid)
         if (!p || p->terminating)
                 return;
         log_info("pod %s: removed; stopping it", p->label);
+        pm_probes_forget(m, uid);
         p->sp = NULL;
         p->terminating = true;
         pm_schedule(m, p);

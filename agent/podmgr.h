@@ -4,7 +4,10 @@
  * AGENT_PODMGR_RELIST_MS (kubelet's PLEG period) notices containers that
  * changed state. Each pod is synced on its own, never re-entered: observe
  * (agent/podruntime.h), plan (agent/podactions.h), apply on the runtime;
- * blocking stops run in forked helpers (lib/child.h). Removing a pod stops
+ * blocking stops run in forked helpers (lib/child.h). Running containers
+ * with startup/liveness/readiness probes get probe workers
+ * (agent/podprobes.c); their results feed the plan (liveness and startup
+ * kills) and the status (started, ready). Removing a pod stops
  * and removes its containers and sandbox and tears its volumes down.
  * Closing the manager leaves running pods alone (kubelet semantics). */
 #pragma once

@@ -67,28 +67,52 @@ int pm_observe(struct agent_podmgr *m, struct pm_pod *p, struct agent_pod_runtim
         return 0;
 }
 
+static int ready_condition(const struct agent_pod_status *s)
+{
+        for (size_t i = 0; i < s->n_conditions; i++)
+                if (strcmp(s->conditions[i].type, "Ready") == 0)
+                        return s->conditions[i].status;
+        return -1;
+}
+
+static void log_changes(const struct pm_pod *p, const struct agent_pod_status *s)
+{
+        if (!p->has_status || p->status.phase != s->phase)
+                log_info("pod %s: phase %s", p->label, agent_pod_phase_name(s->phase));
+        int was = p->has_status ? ready_condition(&p->status) : -1, now = ready_condition(s);
+        if (now >= 0 && now != was)
+                log_info("pod %s: Ready %s", p->label, now ? "true" : "false");
+}
+
 void pm_update_status(struct agent_podmgr *m, struct pm_pod *p)
 {
         _cleanup_err_ struct dh_err *err = NULL;
         struct agent_pod_runtime r = { 0 };
         struct agent_pod_status s = { 0 };
+        struct agent_container_results res = { 0 };
         if (!p->sp)
                 return;
+        if (pm_probe_results(m, p, &res) < 0) {
+                log_error("pod %s: status: out of memory", p->label);
+                return;
+        }
         if (pm_observe(m, p, &r, &err) < 0 ||
-            agent_pod_status(p->sp->pod, &r, NULL, p->has_status ? &p->status : NULL,
+            agent_pod_status(p->sp->pod, &r, &res, p->has_status ? &p->status : NULL,
                              dh_realtime_ns(), &s, &err) < 0) {
                 log_error("pod %s: status: %s", p->label, err->msg);
                 agent_pod_runtime_free(&r);
+                free((void *)res.v);
                 return;
         }
         agent_pod_runtime_free(&r);
-        if (!p->has_status || p->status.phase != s.phase)
-                log_info("pod %s: phase %s", p->label, agent_pod_phase_name(s.phase));
+        free((void *)res.v);
+        log_changes(p, &s);
         if (p->has_status)
                 agent_pod_status_free(&p->status);
         p->status = s;
         p->has_status = true;
         p->start_time_ns = s.start_time_ns;
+        pm_probes_ensure(m, p);
 }
 
 /* Containers still in CrashLoopBackOff wait with the plan's reason. */
@@ -191,15 +215,18 @@ static void sync_running(struct agent_podmgr *m, struct pm_pod *p)
 {
         _cleanup_err_ struct dh_err *err = NULL;
         struct agent_pod_runtime r = { 0 };
+        struct agent_container_results res = { 0 };
         _cleanup_free_ struct agent_pod_plan *plan = calloc(1, sizeof *plan);
-        if (!plan || pm_observe(m, p, &r, &err) < 0 ||
-            agent_pod_actions(p->sp->pod, &r, NULL, &m->crash_backoff, dh_realtime_ns(), plan,
+        if (!plan || pm_probe_results(m, p, &res) < 0 || pm_observe(m, p, &r, &err) < 0 ||
+            agent_pod_actions(p->sp->pod, &r, &res, &m->crash_backoff, dh_realtime_ns(), plan,
                               &err) < 0) {
                 log_error("pod %s: sync: %s", p->label, err ? err->msg : "out of memory");
                 agent_pod_runtime_free(&r);
+                free((void *)res.v);
                 p->recheck = true;
                 return;
         }
+        free((void *)res.v);
         bool skip_kill = nothing_to_kill(&r, plan);
         agent_pod_runtime_free(&r);
         record_waits(p, plan);

@@ -152,6 +152,67 @@ rm "$tmp/manifests/noimg.yaml"
 noimg_gone() { ! "$CTL" pods | grep -q noimg-node1; }
 check "its sandbox goes with the file" poll 20 noimg_gone
 
+# --- probes: a liveness failure restarts the container, readiness flips Ready ---
+probe_pod() { # file name script probeKind file-the-probe-cats
+        cat >"$tmp/$1.tmp" <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $2
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: $2
+    image: deckhand.local/busybox
+    imagePullPolicy: Never
+    command: ["sh", "-c", "$3"]
+    $4:
+      exec:
+        command: ["cat", "$5"]
+      periodSeconds: 1
+      failureThreshold: 2
+EOF
+        mv "$tmp/$1.tmp" "$tmp/manifests/$1"
+}
+probe_pod live.yaml live "touch /tmp/healthy; sleep 4; rm /tmp/healthy; exec sleep 1000" livenessProbe /tmp/healthy
+probe_pod ready.yaml ready "touch /tmp/ready; sleep 4; rm /tmp/ready; exec sleep 1000" readinessProbe /tmp/ready
+live_runs() { [ -n "$(running_id live)" ]; }
+check "a pod with a liveness probe runs" poll 30 live_runs
+t0=$SECONDS
+live_attempt() { ctr live | awk '{print $3}' | sort -n | tail -1; }
+live_restarted() { [ "$(ctr live | wc -l)" -ge 2 ] && [ -n "$(running_id live)" ]; }
+# 4 s healthy + period 1 s * failureThreshold 2 + the stop and start: 20 s is slack.
+check "a failed liveness probe restarts the container" poll 20 live_restarted
+check "  within $((SECONDS - t0)) s, as attempt $(live_attempt)" test "$(live_attempt)" -ge 1
+check "the agent logs the liveness kill" \
+        grep -q "stopping container live: Container live failed liveness probe, will be restarted" "$tmp/agent.log"
+ready_flips() { grep -E "ready-node1_default.*: Ready (true|false)" "$tmp/agent.log" |
+        awk '/Ready true/ {t = 1} /Ready false/ && t {f = 1} END {exit !f}'; }
+check "readiness succeeds then fails: the log shows Ready true then false" poll 30 ready_flips
+cat >"$tmp/manifests/noip.yaml" <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: noip
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: noip
+    image: deckhand.local/busybox
+    imagePullPolicy: Never
+    command: ["sleep", "1000"]
+    readinessProbe:
+      tcpSocket:
+        port: 80
+      periodSeconds: 1
+EOF
+noip_failed() { grep -q "container noip: Readiness probe failed: pod has no IP yet" "$tmp/agent.log"; }
+# No pod networking yet: a tcp/http probe of a pod without an IP fails, saying so.
+check "a tcpSocket probe of a pod without an IP fails with 'pod has no IP yet'" poll 30 noip_failed
+rm "$tmp/manifests/live.yaml" "$tmp/manifests/ready.yaml" "$tmp/manifests/noip.yaml"
+probes_gone() { [ -z "$(ctr live)" ] && [ -z "$(ctr ready)" ] && [ -z "$(ctr noip)" ]; }
+check "the probed pods go with their files" poll 30 probes_gone
+
 # --- removing the file stops and removes the pod ---
 rm "$tmp/manifests/crash.yaml"
 crash_gone() { [ -z "$(ctr crash)" ]; }
