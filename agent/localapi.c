@@ -36,16 +36,21 @@ struct agent_localapi {
         unsigned n_conns;
 };
 
-static char *status_failure(const char *reason, int code, const char *message, size_t *len)
+/* j (consumed) as one compact JSON line; NULL on OOM, or with *len set
+ * to SIZE_MAX when the line would be longer than max bytes. */
+static char *json_line(json_t *j, size_t max, size_t *len)
 {
-        json_t *j = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status", "apiVersion",
-                              "v1", "metadata", "status", "Failure", "message", message, "reason",
-                              reason, "code", code);
         char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
         json_decref(j);
+        *len = 0;
         if (!s)
                 return NULL;
         size_t n = strlen(s);
+        if (n + 1 > max) {
+                free(s);
+                *len = SIZE_MAX;
+                return NULL;
+        }
         char *r = realloc(s, n + 2);
         if (!r) {
                 free(s);
@@ -56,29 +61,23 @@ static char *status_failure(const char *reason, int code, const char *message, s
         return r;
 }
 
+static char *status_failure(const char *reason, int code, const char *message, size_t *len)
+{
+        json_t *j = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status", "apiVersion",
+                              "v1", "metadata", "status", "Failure", "message", message, "reason",
+                              reason, "code", code);
+        return json_line(j, SIZE_MAX, len);
+}
+
 char *agent_localapi_respond(const struct agent_localapi_options *o, const char *line,
                              size_t *len)
 {
         if (strcmp(line, "pods") != 0)
                 return status_failure("BadRequest", 400, "unknown request (known: pods)", len);
-        json_t *j = o->pods(o->ud);
-        char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-        json_decref(j);
-        if (!s)
-                return NULL;
-        size_t n = strlen(s);
         size_t max = o->response_max ? o->response_max : AGENT_LOCALAPI_RESPONSE_MAX;
-        if (n + 1 > max) {
-                free(s);
+        char *r = json_line(o->pods(o->ud), max, len);
+        if (!r && *len == SIZE_MAX)
                 return status_failure("InternalError", 500, "response too large", len);
-        }
-        char *r = realloc(s, n + 2);
-        if (!r) {
-                free(s);
-                return NULL;
-        }
-        memcpy(r + n, "\n", 2);
-        *len = n + 1;
         return r;
 }
 
