@@ -30,6 +30,9 @@ int img_records_load(int root_fd, struct img_record_list *out, struct dh_err **e
 int img_records_save(int root_fd, const struct img_record_list *l, struct dh_err **err);
 /* flock(LOCK_EX) on <root>/lock; *lock_fd is closed by the caller. */
 int img_records_lock(int root_fd, int *lock_fd, struct dh_err **err);
+/* Both of the above: the lock, then the records under it (on failure the
+ * lock is released and *lock_fd is -1). */
+int img_records_lock_load(int root_fd, int *lock_fd, struct img_record_list *out, struct dh_err **err);
 /* Index of the record ref names (see img_service_status) or -1. */
 ssize_t img_records_find(const struct img_record_list *l, const char *ref);
 /* Takes name (a normalised tag or digest reference) off every record. */

@@ -132,11 +132,9 @@ static int prune_locked(struct img_service *s, const struct img_record_list *l, 
 int img_service_prune(struct img_service *s, int64_t *freed_bytes, struct dh_err **err)
 {
         _cleanup_(lock_release) int lock = -1;
-        int r = img_records_lock(s->root_fd, &lock, err);
-        if (r < 0)
-                return r;
         struct img_record_list l = { 0 };
-        if ((r = img_records_load(s->root_fd, &l, err)) < 0)
+        int r = img_records_lock_load(s->root_fd, &lock, &l, err);
+        if (r < 0)
                 return r;
         int64_t freed = 0;
         r = prune_locked(s, &l, &freed, err);
@@ -149,11 +147,9 @@ int img_service_prune(struct img_service *s, int64_t *freed_bytes, struct dh_err
 int img_service_remove(struct img_service *s, const char *ref, struct dh_err **err)
 {
         _cleanup_(lock_release) int lock = -1;
-        int r = img_records_lock(s->root_fd, &lock, err);
-        if (r < 0)
-                return r;
         struct img_record_list l = { 0 };
-        if ((r = img_records_load(s->root_fd, &l, err)) < 0)
+        int r = img_records_lock_load(s->root_fd, &lock, &l, err);
+        if (r < 0)
                 return r;
         ssize_t i = img_records_find(&l, ref);
         if (i < 0) {

@@ -346,11 +346,9 @@ int img_service_status(struct img_service *s, const char *ref, struct img_record
 int img_service_touch(struct img_service *s, const char *id, struct dh_err **err)
 {
         _cleanup_unlock_ int lock = -1;
-        int r = img_records_lock(s->root_fd, &lock, err);
-        if (r < 0)
-                return r;
         _cleanup_records_ struct img_record_list l = { 0 };
-        if ((r = img_records_load(s->root_fd, &l, err)) < 0)
+        int r = img_records_lock_load(s->root_fd, &lock, &l, err);
+        if (r < 0)
                 return r;
         ssize_t i = img_records_find(&l, id);
         if (i < 0)

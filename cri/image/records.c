@@ -170,6 +170,18 @@ int img_records_lock(int root_fd, int *lock_fd, struct dh_err **err)
         return 0;
 }
 
+int img_records_lock_load(int root_fd, int *lock_fd, struct img_record_list *out, struct dh_err **err)
+{
+        int r = img_records_lock(root_fd, lock_fd, err);
+        if (r < 0)
+                return r;
+        if ((r = img_records_load(root_fd, out, err)) < 0) {
+                close(*lock_fd);
+                *lock_fd = -1;
+        }
+        return r;
+}
+
 static bool strv_has(const struct dh_strv *v, const char *s)
 {
         for (size_t i = 0; i < v->n; i++)
