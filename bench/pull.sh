@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
 done
 CTL=${DECKHAND_BUILD:-$PWD/build}/deckctl
 tmp=$(mktemp -d /tmp/deckhand-bench-pull.XXXXXX)
-trap 'registry_stop_all; rm -rf "$tmp"' EXIT
+trap 'set +e; registry_stop_all; rm -rf "$tmp"' EXIT
 # Four filler layers of random (incompressible) data plus busybox.
 per=$((mb / 4))
 scripts/build-test-image "$tmp/oci" --tag big --filler $per --filler $per --filler $per --filler $per >/dev/null

@@ -114,8 +114,8 @@ registry_push() {
 
 registry_stop_all() {
         local p d
-        for p in "${REGISTRY_PIDS[@]}"; do kill "$p" 2>/dev/null; done
-        for p in "${REGISTRY_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+        for p in "${REGISTRY_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+        for p in "${REGISTRY_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
         for d in "${REGISTRY_DIRS[@]}"; do rm -rf "$d"; done
         REGISTRY_PIDS=() REGISTRY_DIRS=()
 }
