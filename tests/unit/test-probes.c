@@ -13,11 +13,23 @@
 
 #include "lib/http.h"
 #include "lib/loop.h"
+#include "lib/parse.h"
 #include "probes/probe.h"
 #include "test.h"
 #include "testhttpd.h"
 
 static struct testhttpd srv;
+
+/* A number the test itself put in a path or a command; -1 if it is not. */
+static int num(const char *s, int max)
+{
+        int64_t v = -1;
+        struct dh_err *e = NULL;
+        if (dh_parse_i64(s, 0, max, &v, "test number", &e) < 0)
+                v = -1;
+        dh_err_free(e);
+        return (int)v;
+}
 
 static void routes(int fd, const struct testhttpd_req *r)
 {
@@ -25,12 +37,12 @@ static void routes(int fd, const struct testhttpd_req *r)
         if (strcmp(r->path, "/ok") == 0) {
                 testhttpd_respond(fd, 200, NULL, "healthy");
         } else if (strncmp(r->path, "/status/", 8) == 0) {
-                int st = atoi(r->path + 8);
+                int st = num(r->path + 8, 999);
                 char body[64];
                 snprintf(body, sizeof body, "body %d", st);
                 testhttpd_respond(fd, st, NULL, body);
         } else if (strncmp(r->path, "/same/", 6) == 0) {
-                int n = atoi(r->path + 6);
+                int n = num(r->path + 6, 100);
                 snprintf(hdr, sizeof hdr, "Location: /same/%d\r\n", n - 1);
                 if (n > 0)
                         testhttpd_respond(fd, 302, hdr, "again");
@@ -77,15 +89,15 @@ static int fake_exec(void *ud, const char *id, const struct dh_strv *cmd, int64_
                 return dh_err_set(err, ENOENT, "unexpected container %s", id);
         const char *what = cmd->n ? cmd->v[0] : "";
         if (strcmp(what, "exit") == 0 && cmd->n == 3) {
-                out->exit_code = atoi(cmd->v[1]);
+                out->exit_code = num(cmd->v[1], 255);
                 probe_output_append(&out->output, cmd->v[2], strlen(cmd->v[2]));
         } else if (strcmp(what, "sleep") == 0 && cmd->n == 3) {
-                FILE *f = fopen(cmd->v[2], "w");
+                FILE *f = fopen(cmd->v[2], "we");
                 if (f) {
                         fprintf(f, "%d\n", (int)getpid());
                         fclose(f);
                 }
-                usleep((useconds_t)atoi(cmd->v[1]) * 1000);
+                usleep((useconds_t)num(cmd->v[1], 60000) * 1000);
                 probe_output_append(&out->output, "woke", 4);
         } else if (strcmp(what, "timedout") == 0) {
                 out->timed_out = true;
@@ -441,7 +453,7 @@ TEST(exec_exit_codes_and_output)
 
 static pid_t read_pid(const char *path)
 {
-        FILE *f = fopen(path, "r");
+        FILE *f = fopen(path, "re");
         int pid = 0;
         if (f) {
                 if (fscanf(f, "%d", &pid) != 1)
