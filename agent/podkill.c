@@ -24,16 +24,6 @@ static void report(int fd, const struct dh_err *err)
         dprintf(fd, "%s\n", err->msg);
 }
 
-static int stop_container(struct agent_podmgr *m, int64_t grace_s, const char *id, int fd)
-{
-        _cleanup_err_ struct dh_err *err = NULL;
-        if (m->rt->ops->stop_container(m->rt, id, grace_s, &err) < 0) {
-                report(fd, err);
-                return -1;
-        }
-        return 0;
-}
-
 /* The pod's grace period; for an orphan (no spec), the one its
  * container was created with, as the kubelet's killContainer does. */
 static int64_t grace_of(const struct pm_pod *p, const struct rt_container_status *c)
@@ -48,8 +38,29 @@ static int64_t grace_of(const struct pm_pod *p, const struct rt_container_status
         return p->grace_s;
 }
 
-/* Every container (and, with sandboxes, every sandbox) of the pod:
- * stopped, then removed when remove is set. */
+/* The running containers of the list, to stop all at once (sidecars in
+ * their turn). *out is allocated; its strings are borrowed from cl. */
+static int running_stops(struct pm_pod *p, const struct rt_container_list *cl,
+                         struct pm_stop **out, size_t *n)
+{
+        *n = 0;
+        if (!(*out = calloc(cl->n ? cl->n : 1, sizeof **out)))
+                return -ENOMEM;
+        for (size_t i = 0; i < cl->n; i++) {
+                const struct rt_container_status *c = &cl->v[i];
+                if (c->state != RT_CONTAINER_RUNNING)
+                        continue;
+                struct pm_stop *s = &(*out)[(*n)++];
+                s->id = c->id;
+                s->name = c->metadata.name ? c->metadata.name : c->id;
+                s->spec = pm_container_spec(p, s->name, &s->turn);
+                s->grace_s = grace_of(p, c);
+        }
+        return 0;
+}
+
+/* Every container (and every sandbox) of the pod: stopped, then removed
+ * when remove is set. */
 static int stop_all(struct agent_podmgr *m, struct pm_pod *p, bool remove, int fd)
 {
         _cleanup_err_ struct dh_err *err = NULL;
@@ -58,6 +69,8 @@ static int stop_all(struct agent_podmgr *m, struct pm_pod *p, bool remove, int f
         struct rt_sandbox_filter sf = { .label_selector = { &kv, 1 } };
         struct rt_container_list cl = { 0 };
         struct rt_sandbox_list sl = { 0 };
+        _cleanup_free_ struct pm_stop *stops = NULL;
+        size_t nstops = 0;
         int ret = 0;
         if (m->rt->ops->list_containers(m->rt, &cf, &cl, &err) < 0 ||
             m->rt->ops->list_pod_sandbox(m->rt, &sf, &sl, &err) < 0) {
@@ -65,11 +78,14 @@ static int stop_all(struct agent_podmgr *m, struct pm_pod *p, bool remove, int f
                 rt_container_list_free(&cl);
                 return -1;
         }
-        for (size_t i = 0; i < cl.n; i++) {
-                if (cl.v[i].state == RT_CONTAINER_RUNNING &&
-                    stop_container(m, grace_of(p, &cl.v[i]), cl.v[i].id, fd) < 0)
-                        ret = -1;
-                if (remove && m->rt->ops->remove_container(m->rt, cl.v[i].id, &err) < 0) {
+        if (running_stops(p, &cl, &stops, &nstops) < 0) {
+                dprintf(fd, "out of memory\n");
+                ret = -1;
+        } else if (pm_stop_containers(m, p, stops, nstops, fd) != 0) {
+                ret = -1;
+        }
+        for (size_t i = 0; remove && i < cl.n; i++) {
+                if (m->rt->ops->remove_container(m->rt, cl.v[i].id, &err) < 0) {
                         report(fd, err);
                         dh_err_clear(&err);
                         ret = -1;
@@ -88,17 +104,40 @@ static int stop_all(struct agent_podmgr *m, struct pm_pod *p, bool remove, int f
         return ret;
 }
 
+/* setTerminationGracePeriod: a probe's own terminationGracePeriodSeconds
+ * for the kills it causes, else the pod's. */
+static int64_t kill_grace(const struct pm_pod *p, const struct agent_container_kill *k,
+                          const struct pod_container *spec)
+{
+        const struct pod_probe *probe = !spec ? NULL
+                                        : k->reason == AGENT_KILL_LIVENESS ? spec->livenessProbe
+                                        : k->reason == AGENT_KILL_STARTUP  ? spec->startupProbe
+                                                                           : NULL;
+        if (probe && probe->terminationGracePeriodSeconds.set)
+                return probe->terminationGracePeriodSeconds.v;
+        return p->grace_s;
+}
+
 static int kill_child(void *ud, int fd)
 {
         struct pm_pod *p = ud;
         struct agent_podmgr *m = p->child_mgr;
         if (p->plan->kill_pod)
                 return stop_all(m, p, false, fd) < 0 ? 1 : 0;
-        int ret = 0;
-        for (size_t i = 0; i < p->plan->to_kill.n; i++)
-                if (stop_container(m, p->grace_s, p->plan->to_kill.v[i].id, fd) < 0)
-                        ret = 1;
-        return ret;
+        size_t n = p->plan->to_kill.n;
+        _cleanup_free_ struct pm_stop *stops = calloc(n ? n : 1, sizeof *stops);
+        if (!stops) {
+                dprintf(fd, "out of memory\n");
+                return 1;
+        }
+        for (size_t i = 0; i < n; i++) {
+                const struct agent_container_kill *k = &p->plan->to_kill.v[i];
+                unsigned turn;
+                stops[i] = (struct pm_stop){ .id = k->id, .name = k->name,
+                                             .spec = pm_container_spec(p, k->name, &turn) };
+                stops[i].grace_s = kill_grace(p, k, stops[i].spec);
+        }
+        return pm_stop_containers(m, p, stops, n, fd);
 }
 
 static bool helper_failed(struct pm_pod *p, const char *what, const struct dh_child_result *res)

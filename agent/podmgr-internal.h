@@ -23,7 +23,8 @@ struct pm_pod {
         bool pending;     /* a sync is wanted */
         bool recheck;     /* sync again at the next relist (back-off, failures) */
         bool terminating; /* removed: stop everything, then forget */
-        struct dh_child *child; /* a stop helper in flight */
+        struct dh_child *child; /* a stop or hook helper in flight */
+        char *hook_container;   /* the container whose postStart hook runs */
         struct agent_podmgr *child_mgr; /* for the helper's callbacks */
         struct agent_pod_plan *plan; /* the plan the helper's kill belongs to */
         unsigned pulls;   /* image pulls in flight */
@@ -82,10 +83,11 @@ void pm_failures_free(struct pm_pod *p);
 int pm_sandbox_config(struct agent_podmgr *m, struct pm_pod *p, uint32_t attempt,
                       struct rt_sandbox_config *out, struct dh_err **err);
 /* Starts container start->index; false when it did not start (the
- * failure is recorded, or a pull is under way). */
+ * failure is recorded, or a pull is under way). *id: the new container's
+ * ID (the caller frees it). */
 bool pm_start_container(struct agent_podmgr *m, struct pm_pod *p, const char *sandbox_id,
                         const struct rt_sandbox_config *scfg,
-                        const struct agent_container_start *start);
+                        const struct agent_container_start *start, char **id);
 
 /* Frees what pulls in flight carry (the runtime never calls back once
  * closed). */
@@ -97,6 +99,35 @@ void pm_pulls_free(struct agent_podmgr *m);
  * forgets the pod. */
 int pm_kill_start(struct agent_podmgr *m, struct pm_pod *p, struct dh_err **err);
 int pm_terminate_start(struct agent_podmgr *m, struct pm_pod *p, struct dh_err **err);
+
+/* podstop.c: stopping containers the kubelet's way, in a stop helper
+ * (blocking). Each entry: preStop hook, its turn, then StopContainer. */
+struct pm_stop {
+        const char *id, *name;
+        const struct pod_container *spec; /* NULL: no spec (an orphan's container) */
+        int64_t grace_s;
+        unsigned turn; /* 0: at once; sidecars wait for every lower turn to stop */
+};
+int pm_stop_containers(struct agent_podmgr *m, struct pm_pod *p, const struct pm_stop *v, size_t n,
+                       int fd);
+/* The spec of the container named name (NULL: none, or no spec), and its
+ * turn when the pod stops (the last sidecar stops first, after the rest). */
+const struct pod_container *pm_container_spec(const struct pm_pod *p, const char *name,
+                                              unsigned *turn);
+/* Where httpGet probes and hooks go by default: the pod IP, 127.0.0.1
+ * for hostNetwork pods, NULL when there is none. */
+const char *pm_pod_ip(const struct pm_pod *p);
+/* Runs a lifecycle hook, BLOCKING (helpers only): probe_hook_run's
+ * result. */
+int pm_run_hook(struct agent_podmgr *m, struct pm_pod *p, const char *kind,
+                const struct pod_lifecycle_handler *handler, const struct pod_container *c,
+                const char *container_id, int64_t timeout_ms, char **msg, struct dh_err **err);
+
+/* podpoststart.c: a started container's postStart hook, in a helper; the
+ * pod syncs again when it is done. */
+bool pm_poststart_needed(const struct pod_container *c);
+int pm_poststart_start(struct agent_podmgr *m, struct pm_pod *p, const struct pod_container *c,
+                       const char *id, struct dh_err **err);
 
 /* podprobes.c: probe workers of running containers (kubelet's prober
  * manager). open/close the prober's HTTP client and workers; ensure

@@ -62,6 +62,8 @@ static void pm_pod_free(struct pm_pod *p)
         if (!p)
                 return;
         dh_child_cancel(p->child);
+        agent_static_pod_unref((struct agent_static_pod *)p->sp);
+        free(p->hook_container);
         if (p->plan) {
                 agent_pod_plan_free(p->plan);
                 free(p->plan);
@@ -279,7 +281,8 @@ void agent_podmgr_add(struct agent_podmgr *m, const struct agent_static_pod *sp)
                         return;
                 log_info("pod %s: added", p->label);
         }
-        p->sp = sp;
+        agent_static_pod_unref((struct agent_static_pod *)p->sp);
+        p->sp = agent_static_pod_ref((struct agent_static_pod *)sp);
         p->grace_s = grace_of(sp->pod);
         pm_schedule(m, p);
 }
@@ -296,8 +299,7 @@ void agent_podmgr_remove(struct agent_podmgr *m, const char *uid)
                 return;
         log_info("pod %s: removed; stopping it", p->label);
         pm_probes_forget(m, uid);
-        p->sp = NULL;
-        p->terminating = true;
+        p->terminating = true; /* p->sp stays: preStop hooks and grace periods need it */
         pm_schedule(m, p);
 }
 

@@ -40,8 +40,9 @@ int agent_podmgr_open(const struct agent_podmgr_options *o, struct agent_podmgr 
 /* Cancels helpers and forgets every pod without stopping any. NULL-safe. */
 void agent_podmgr_close(struct agent_podmgr *m);
 
-/* sp stays valid until agent_podmgr_remove() for its UID (or until it is
- * replaced by another add with the same UID). */
+/* The manager takes a reference on sp (agent_static_pod_ref) and keeps it
+ * until the pod is replaced by another add with the same UID, or removed
+ * and terminated: its spec drives preStop hooks and grace periods. */
 void agent_podmgr_add(struct agent_podmgr *m, const struct agent_static_pod *sp);
 /* The pod source listed everything once (kubelet's sourcesReady): from
  * now on, pods the runtime shows that are not in the table are orphans

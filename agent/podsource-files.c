@@ -8,18 +8,6 @@
 #include "agent/podsource.h"
 #include "lib/cleanup.h"
 
-struct agent_static_pod *ps_ref(struct agent_static_pod *sp)
-{
-        sp->refs++;
-        return sp;
-}
-
-void ps_unref(struct agent_static_pod *sp)
-{
-        if (sp && --sp->refs == 0)
-                agent_static_pod_free(sp);
-}
-
 static void report(ps_report_fn fn, void *ud, const char *path, const struct dh_err *e)
 {
         if (fn)
@@ -49,7 +37,7 @@ static bool report_doc_errors(const struct pod_set *set, const char *path, ps_re
 static void drop_pods(struct ps_file *f)
 {
         for (size_t i = 0; i < f->n; i++)
-                ps_unref(f->pods[i]);
+                agent_static_pod_unref(f->pods[i]);
         free(f->pods);
         f->pods = NULL;
         f->n = 0;
@@ -73,7 +61,7 @@ static int make_pods(struct pod_set *set, const char *node, int64_t now_ns, stru
                         drop_pods(f);
                         return oom ? -ENOMEM : 0;
                 }
-                f->pods[f->n++] = ps_ref(sp);
+                f->pods[f->n++] = agent_static_pod_ref(sp);
         }
         return 0;
 }

@@ -10,8 +10,6 @@
 #include "lib/err.h"
 
 /* Static pods are shared between the files' lists and the current set. */
-struct agent_static_pod *ps_ref(struct agent_static_pod *sp);
-void ps_unref(struct agent_static_pod *sp);
 
 /* One manifest file and the pods it gave (none when it is unusable). */
 struct ps_file {

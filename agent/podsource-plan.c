@@ -54,14 +54,14 @@ static void merge(struct ps_plan *p, struct agent_static_pod *want, struct agent
 {
         if (!have) {
                 p->adds[p->nadds++] = want;
-                p->next[p->nnext++] = ps_ref(want);
+                p->next[p->nnext++] = agent_static_pod_ref(want);
         } else if (!want) {
                 p->removes[p->nremoves++] = have;
         } else if (strcmp(want->hash, have->hash) == 0) {
-                p->next[p->nnext++] = ps_ref(have);
+                p->next[p->nnext++] = agent_static_pod_ref(have);
         } else {
                 p->updates[p->nupdates++] = (struct ps_update){ have, want };
-                p->next[p->nnext++] = ps_ref(want);
+                p->next[p->nnext++] = agent_static_pod_ref(want);
         }
 }
 
@@ -100,7 +100,7 @@ int ps_plan_make(const struct ps_files *fs, struct agent_static_pod *const *cur,
 void ps_plan_free(struct ps_plan *plan)
 {
         for (size_t i = 0; i < plan->nnext; i++)
-                ps_unref(plan->next[i]);
+                agent_static_pod_unref(plan->next[i]);
         free(plan->removes);
         free(plan->adds);
         free(plan->next);

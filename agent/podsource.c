@@ -124,7 +124,7 @@ static int apply(struct agent_podsource *s, struct ps_files *next)
                 return -ENOMEM;
         emit(s, &p);
         for (size_t i = 0; i < s->ncur; i++)
-                ps_unref(s->cur[i]);
+                agent_static_pod_unref(s->cur[i]);
         free(s->cur);
         s->cur = TAKE_PTR(p.next);
         s->ncur = p.nnext;
@@ -315,7 +315,7 @@ void agent_podsource_close(struct agent_podsource *s)
         if (s->ifd >= 0)
                 close(s->ifd);
         for (size_t i = 0; i < s->ncur; i++)
-                ps_unref(s->cur[i]);
+                agent_static_pod_unref(s->cur[i]);
         free(s->cur);
         ps_files_free(&s->files);
         free(s->dir);

@@ -201,7 +201,7 @@ static int make_log_dir(const char *pod_dir, const char *log_path, struct dh_err
 static int create_start(struct agent_podmgr *m, struct pm_pod *p, const struct pod_container *c,
                         const struct agent_container_start *s, const char *sid,
                         const struct rt_sandbox_config *scfg, const struct rt_image *img,
-                        const char **reason, struct dh_err **err)
+                        const char **reason, char **out_id, struct dh_err **err)
 {
         struct agent_container_extras x = { .image_ref = img->id, .image_uid = img->uid,
                                             .image_username = img->username };
@@ -226,6 +226,8 @@ static int create_start(struct agent_podmgr *m, struct pm_pod *p, const struct p
                 *reason = "RunContainerError";
                 r = m->rt->ops->start_container(m->rt, id, err);
         }
+        if (r == 0)
+                *out_id = TAKE_PTR(id);
         rt_container_config_free(&cfg);
         agent_mounts_free(mounts, n);
         return r;
@@ -233,7 +235,7 @@ static int create_start(struct agent_podmgr *m, struct pm_pod *p, const struct p
 
 bool pm_start_container(struct agent_podmgr *m, struct pm_pod *p, const char *sandbox_id,
                         const struct rt_sandbox_config *scfg,
-                        const struct agent_container_start *start)
+                        const struct agent_container_start *start, char **id)
 {
         const struct pod_spec *spec = &p->sp->pod->spec;
         const struct pod_container *c =
@@ -243,7 +245,7 @@ bool pm_start_container(struct agent_podmgr *m, struct pm_pod *p, const char *sa
                 return false;
         _cleanup_err_ struct dh_err *err = NULL;
         const char *reason = NULL;
-        int r = create_start(m, p, c, start, sandbox_id, scfg, &img, &reason, &err);
+        int r = create_start(m, p, c, start, sandbox_id, scfg, &img, &reason, id, &err);
         rt_image_free(&img);
         if (r < 0) {
                 fail(p, c->name, reason, err->msg);

@@ -130,7 +130,7 @@ void pm_update_status(struct agent_podmgr *m, struct pm_pod *p)
         struct agent_pod_runtime r = { 0 };
         struct agent_pod_status s = { 0 };
         struct agent_container_results res = { 0 };
-        if (!p->sp)
+        if (!p->sp || p->terminating)
                 return;
         if (pm_probe_results(m, p, &res) < 0) {
                 log_error("pod %s: status: out of memory", p->label);
@@ -195,6 +195,27 @@ static char *create_sandbox(struct agent_podmgr *m, struct pm_pod *p,
         return id;
 }
 
+/* Starts one container: 0 started, < 0 not started, > 0 started and its
+ * postStart hook runs in a helper (the rest waits for the next sync, as
+ * the kubelet's startContainer waits for the hook). */
+static int start_one(struct agent_podmgr *m, struct pm_pod *p, const char *sid,
+                     const struct rt_sandbox_config *scfg, const struct agent_container_start *s,
+                     const struct pod_container *c)
+{
+        _cleanup_free_ char *id = NULL;
+        _cleanup_err_ struct dh_err *err = NULL;
+        if (!pm_start_container(m, p, sid, scfg, s, &id))
+                return -1;
+        if (!pm_poststart_needed(c))
+                return 0;
+        if (pm_poststart_start(m, p, c, id, &err) < 0) {
+                log_error("pod %s: container %s: postStart: %s", p->label, c->name, err->msg);
+                p->recheck = true;
+                return 0;
+        }
+        return 1;
+}
+
 /* SyncPod after the kills: sandbox, volumes, init containers, containers. */
 static void apply_starts(struct agent_podmgr *m, struct pm_pod *p, const struct agent_pod_plan *plan)
 {
@@ -212,12 +233,16 @@ static void apply_starts(struct agent_podmgr *m, struct pm_pod *p, const struct 
                 goto out;
         for (size_t i = 0; i < plan->init_to_start.n; i++) {
                 const struct agent_container_start *s = &plan->init_to_start.v[i];
-                if (!pm_start_container(m, p, sid, &scfg, s) &&
-                    !agent_is_sidecar(&p->sp->pod->spec.initContainers.v[s->index]))
+                const struct pod_container *c = &p->sp->pod->spec.initContainers.v[s->index];
+                int r = start_one(m, p, sid, &scfg, s, c);
+                if (r > 0 || (r < 0 && !agent_is_sidecar(c)))
                         goto out;
         }
-        for (size_t i = 0; i < plan->to_start.n; i++)
-                pm_start_container(m, p, sid, &scfg, &plan->to_start.v[i]);
+        for (size_t i = 0; i < plan->to_start.n; i++) {
+                const struct agent_container_start *s = &plan->to_start.v[i];
+                if (start_one(m, p, sid, &scfg, s, &p->sp->pod->spec.containers.v[s->index]) > 0)
+                        goto out;
+        }
 out:
         rt_sandbox_config_free(&scfg);
 }

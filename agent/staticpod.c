@@ -226,3 +226,16 @@ void agent_static_pod_free(struct agent_static_pod *sp)
         free(sp->key);
         free(sp);
 }
+
+struct agent_static_pod *agent_static_pod_ref(struct agent_static_pod *sp)
+{
+        if (sp)
+                sp->refs++;
+        return sp;
+}
+
+void agent_static_pod_unref(struct agent_static_pod *sp)
+{
+        if (sp && --sp->refs == 0)
+                agent_static_pod_free(sp);
+}

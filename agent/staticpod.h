@@ -28,7 +28,7 @@ struct agent_static_pod {
         /* Content hash: sha256 over "host:<node>", "file:<path>" and the pod's
          * canonical JSON before the static defaults. Equal hash, same pod. */
         char hash[AGENT_STATIC_POD_HASH_LEN + 1];
-        unsigned refs; /* owned by agent/podsource.c */
+        unsigned refs; /* agent_static_pod_ref/unref */
 };
 
 /* Applies the static pod defaults to pod (taken, freed on failure) read
@@ -39,6 +39,11 @@ struct agent_static_pod {
 int agent_static_pod_make(struct pod *pod, const char *path, const char *node, int64_t seen_ns,
                           struct agent_static_pod **out, struct dh_err **err);
 void agent_static_pod_free(struct agent_static_pod *sp);
+/* Shared ownership: the pod source holds one reference per file entry,
+ * the pod manager one while it runs or terminates the pod. unref frees
+ * at zero; both accept NULL. */
+struct agent_static_pod *agent_static_pod_ref(struct agent_static_pod *sp);
+void agent_static_pod_unref(struct agent_static_pod *sp);
 
 /* Go's time.RFC3339Nano in UTC: "2006-01-02T15:04:05.999999999Z" with
  * trailing zeros of the fraction (and a bare dot) dropped. Returns the

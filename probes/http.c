@@ -73,7 +73,8 @@ static int push_header(struct probe_op *op, const char *name, const char *value)
 
 /* kubelet's header rules: User-Agent and Accept defaults, Host as the
  * request's host, every other header as given (repeats kept). */
-static int build_headers(struct probe_op *op, const struct pod_http_get *hg, const char *kube_version)
+static int build_headers(struct probe_op *op, const struct pod_http_get *hg, const char *kube_version,
+                         const char *agent)
 {
         bool accept_given = false;
         for (size_t i = 0; i < hg->httpHeaders.n; i++) {
@@ -103,7 +104,7 @@ static int build_headers(struct probe_op *op, const struct pod_http_get *hg, con
                 if (r < 0)
                         return r;
         }
-        if (!op->user_agent && asprintf(&op->user_agent, "kube-probe/%s", kube_version) < 0) {
+        if (!op->user_agent && asprintf(&op->user_agent, "kube-%s/%s", agent, kube_version) < 0) {
                 op->user_agent = NULL;
                 return -ENOMEM;
         }
@@ -153,6 +154,11 @@ static void finish_status(struct probe_op *op, long status, const struct dh_buf 
         const struct dh_buf *body = status >= 200 && status < 300 ? &op->body : error_body;
         char head[128];
         size_t n = body->data ? body->len : 0;
+        if (op->lifecycle) { /* a hook: the response itself is success */
+                snprintf(head, sizeof head, "HTTP status %ld", status);
+                probe_finish(op, PROBE_SUCCESS, head);
+                return;
+        }
         if (n > PROBE_OUTPUT_MAX)
                 n = PROBE_OUTPUT_MAX;
         if (status >= 200 && status < 300) {
@@ -301,7 +307,9 @@ int probe_http_start(struct probe_op *op, const struct probe_target *t, struct d
                 return dh_err_set(err, ENOMEM, "out of memory");
         if (dh_http_url_host(op->url, &op->first_host, &perr) < 0)
                 return probe_finish_later(op, PROBE_FAILURE, perr->msg, err);
-        int r = build_headers(op, hg, op->ctx->kube_version ? op->ctx->kube_version : PROBE_KUBE_VERSION);
+        op->lifecycle = t->lifecycle;
+        int r = build_headers(op, hg, op->ctx->kube_version ? op->ctx->kube_version : PROBE_KUBE_VERSION,
+                              t->lifecycle ? "lifecycle" : "probe");
         if (r == -E2BIG)
                 return probe_finish_later(op, PROBE_UNKNOWN, "too many httpHeaders", err);
         if (r < 0)

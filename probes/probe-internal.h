@@ -24,6 +24,7 @@ struct probe_op {
         char **headers;
         size_t nheaders;
         int redirects;
+        bool lifecycle;
         uint64_t deadline_ms;
         struct dh_buf body;
         bool body_full;

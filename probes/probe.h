@@ -68,6 +68,10 @@ struct probe_target {
         const char *pod_ip;                 /* default host of httpGet and tcpSocket */
         const char *container_id;           /* for exec */
         int64_t timeout_ms;                 /* > 0 overrides spec->timeoutSeconds */
+        /* A lifecycle hook's httpGet (lifecycle/handlers.go): User-Agent
+         * kube-lifecycle/<v>, and any response is a success; only a
+         * transport error fails. */
+        bool lifecycle;
 };
 
 struct probe_op;

@@ -303,6 +303,9 @@ static int status_from_config(struct shim_container *c, struct shim *s, struct d
         cc.labels = (struct rt_kvs){ 0 };
         st->annotations = cc.annotations;
         cc.annotations = (struct rt_kvs){ 0 };
+        st->mounts.v = TAKE_PTR(cc.mounts.v); /* CRI reports the config's mounts */
+        st->mounts.n = cc.mounts.n;
+        cc.mounts.n = 0;
         st->log_path = c->plan.log_path ? strdup(c->plan.log_path) : NULL;
         rt_container_config_free(&cc);
         return st->id && st->sandbox_id ? 0 : dh_err_set(err, ENOMEM, "out of memory");
