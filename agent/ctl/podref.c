@@ -98,10 +98,15 @@ static int list_join(char **out, const char *const *v, size_t n, struct dh_err *
         return *out ? 0 : dh_err_set(err, ENOMEM, "out of memory");
 }
 
+static int str_order(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* Pods named TARGET-<suffix> in ns, static pods first: with exactly one,
- * that is the pod; with several, the error lists them. */
+ * that is the pod; with several, the error lists them by name. */
 static int find_bare_name(const struct rt_sandbox_list *sbs, const char *ns, const char *target,
-                          bool id_ambiguous, const char **name, struct dh_err **err)
+                          bool id_tried, bool id_ambiguous, const char **name, struct dh_err **err)
 {
         _cleanup_free_ const char **cand = calloc(sbs->n + 1, sizeof *cand);
         if (!cand)
@@ -127,8 +132,9 @@ static int find_bare_name(const struct rt_sandbox_list *sbs, const char *ns, con
                 return dh_err_set(err, EINVAL, "container id prefix \"%s\" is ambiguous, and pods \"%s\" not "
                                                "found in namespace \"%s\"", target, target, ns);
         if (n == 0)
-                return dh_err_set(err, ENOENT, "pods \"%s\" not found in namespace \"%s\" (nor is it a container ID)",
-                                  target, ns);
+                return dh_err_set(err, ENOENT, "pods \"%s\" not found in namespace \"%s\"%s", target, ns,
+                                  id_tried ? " (nor is it a container ID)" : "");
+        qsort(cand, n, sizeof *cand, str_order); /* the runtime lists in no particular order */
         _cleanup_free_ char *all = NULL;
         if (list_join(&all, cand, n, err) < 0)
                 return -ENOMEM;
@@ -142,7 +148,7 @@ static int find_pod(const struct rt_sandbox_list *sbs, const struct ctl_podref_q
         pod_by_name(sbs, ns, name, p);
         if (p->newest)
                 return 0;
-        int r = find_bare_name(sbs, ns, q->target, id_ambiguous, &name, err);
+        int r = find_bare_name(sbs, ns, q->target, !q->pod_only, id_ambiguous, &name, err);
         if (r < 0)
                 return r;
         pod_by_name(sbs, ns, name, p);

@@ -161,7 +161,7 @@ TEST(namespace_scopes_the_pod_name)
         dh_err_clear(&err);
         CHECK_INT(resolve(&f, (struct ctl_podref_query){ .target = "web", .namespace = "kube-system",
                                                          .pod_only = true }, &r, &err), -ENOENT);
-        CHECK_CONTAINS(err ? err->msg : NULL, "pods \"web\" not found in namespace \"kube-system\"");
+        CHECK_STR(err ? err->msg : NULL, "pods \"web\" not found in namespace \"kube-system\"");
         dh_err_clear(&err);
 }
 
@@ -323,8 +323,10 @@ TEST(bare_name_without_static_pods)
         CHECK_STR(r.pod, "job-x1");
         ctl_podref_free(&r);
         sandbox(&f, "s2", "default", "job-x2", "u2", 200);
+        sandbox(&f, "s0", "default", "job-x0", "u0", 50);
         CHECK_INT(resolve(&f, (struct ctl_podref_query){ .target = "job" }, &r, &err), -EINVAL);
-        CHECK_CONTAINS(err ? err->msg : NULL, ": job-x1, job-x2");
+        CHECK_STR(err ? err->msg : NULL,
+                  "pod name \"job\" is ambiguous in namespace \"default\": job-x0, job-x1, job-x2");
         dh_err_clear(&err);
 }
 
