@@ -106,8 +106,12 @@ static int exec_opt(int argc, char **argv, int *i, struct exec_opts *o)
                 o->tty = true;
         else if (strcmp(a, "-i") == 0 || strcmp(a, "--interactive") == 0)
                 return 1; /* stdin is always passed */
-        else if ((v = opt_value(argc, argv, i, NULL, "--timeout")))
-                return dh_parse_i64(v, 0, 86400, &o->timeout, "--timeout", &err) < 0 ? ctl_fail("exec", err), -1 : 1;
+        else if ((v = opt_value(argc, argv, i, NULL, "--timeout"))) {
+                if (dh_parse_i64(v, 0, 86400, &o->timeout, "--timeout", &err) < 0) {
+                        ctl_fail("exec", err);
+                        return -1;
+                }
+        }
         else if ((v = opt_value(argc, argv, i, "-c", "--container")))
                 o->container = v;
         else if ((v = opt_value(argc, argv, i, "-n", "--namespace")))
