@@ -405,6 +405,22 @@ static void plan_wait(struct plan_ctx *c, const struct agent_container_start *st
                 c->oom = true;
 }
 
+/* After an agent restart the table is empty, but the exited instance
+ * still tells where the back-off was: its restart count r means it was
+ * started after a window of initial * 2^(r-1), moved when it was created.
+ * (The kubelet keeps this in memory only, so a restarted kubelet restarts
+ * a crash-looping container at once; deckhand carries on.) */
+static int restore_backoff(struct dh_backoff *backoff, const char *key,
+                           const struct agent_container_observed *exited, struct dh_err **err)
+{
+        if (exited->restart_count <= 0 || dh_backoff_get(backoff, key))
+                return 0;
+        int64_t window = backoff->initial_ns;
+        for (int32_t i = 1; i < exited->restart_count && window < backoff->max_ns; i++)
+                window *= 2;
+        return dh_backoff_restore(backoff, key, window, exited->created_at, err);
+}
+
 /* doBackOff: true when the container must wait. Otherwise the back-off
  * moves on from its last exit, as SyncPod does right before starting. */
 static bool in_crash_backoff(struct plan_ctx *c, const struct agent_container_start *st,
@@ -418,6 +434,11 @@ static bool in_crash_backoff(struct plan_ctx *c, const struct agent_container_st
         char *key = stable_key(c->pod, spec);
         if (!key) {
                 c->oom = true;
+                return false;
+        }
+        if (restore_backoff(backoff, key, exited, err) < 0) {
+                c->oom = true;
+                free(key);
                 return false;
         }
         bool wait = dh_backoff_in_backoff_since(backoff, key, exited->finished_at, now_ns);

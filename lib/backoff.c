@@ -111,6 +111,23 @@ int dh_backoff_next_since(struct dh_backoff *b, const char *key, int64_t event_n
         return 0;
 }
 
+int dh_backoff_restore(struct dh_backoff *b, const char *key, int64_t window_ns,
+                       int64_t last_update_ns, struct dh_err **err)
+{
+        if (strnlen(key, DH_BACKOFF_KEY_MAX + 1) > DH_BACKOFF_KEY_MAX)
+                return dh_err_set(err, DH_ELIMIT, "back-off key longer than %d bytes",
+                                  DH_BACKOFF_KEY_MAX);
+        if (find(b, key))
+                return 0;
+        if (add_entry(b, key, last_update_ns, err) < 0)
+                return -1;
+        struct dh_backoff_entry *e = &b->v[b->n - 1];
+        e->backoff_ns = window_ns < b->initial_ns ? b->initial_ns
+                        : window_ns > b->max_ns   ? b->max_ns
+                                                  : window_ns;
+        return 0;
+}
+
 int dh_backoff_next(struct dh_backoff *b, const char *key, int64_t now_ns,
                     struct dh_err **err)
 {

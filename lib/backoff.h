@@ -45,6 +45,12 @@ int dh_backoff_next(struct dh_backoff *b, const char *key, int64_t now_ns,
  * stamped now_ns. */
 int dh_backoff_next_since(struct dh_backoff *b, const char *key, int64_t event_ns,
                           int64_t now_ns, struct dh_err **err);
+/* Puts key back as it was: window_ns (clamped to [initial_ns, max_ns])
+ * last moved at last_update_ns, unless key is already known. For state
+ * rebuilt from what outlived the table (an agent restart). Fails like
+ * dh_backoff_next. */
+int dh_backoff_restore(struct dh_backoff *b, const char *key, int64_t window_ns,
+                       int64_t last_update_ns, struct dh_err **err);
 /* IsInBackOffSinceUpdate: key was moved less than its window before now
  * (and not so long ago that the entry expired). */
 bool dh_backoff_in_backoff_since_update(const struct dh_backoff *b, const char *key,

@@ -118,4 +118,25 @@ TEST(gc_reset_and_the_bound)
         dh_backoff_free(&b);
 }
 
+TEST(restore_puts_a_window_back_unless_known)
+{
+        struct dh_backoff b;
+        dh_backoff_init(&b, S(10), S(300), 16);
+        CHECK_INT(dh_backoff_restore(&b, "k", S(40), S(100), NULL), 0);
+        CHECK_INT(dh_backoff_get(&b, "k"), S(40));
+        CHECK(dh_backoff_in_backoff_since(&b, "k", S(130), S(169)));
+        CHECK(!dh_backoff_in_backoff_since(&b, "k", S(130), S(170)));
+        /* Known keys are left alone; windows are clamped. */
+        CHECK_INT(dh_backoff_restore(&b, "k", S(5), S(100), NULL), 0);
+        CHECK_INT(dh_backoff_get(&b, "k"), S(40));
+        CHECK_INT(dh_backoff_restore(&b, "big", S(9999), S(100), NULL), 0);
+        CHECK_INT(dh_backoff_get(&b, "big"), S(300));
+        CHECK_INT(dh_backoff_restore(&b, "small", 1, S(100), NULL), 0);
+        CHECK_INT(dh_backoff_get(&b, "small"), S(10));
+        /* Next moves on from the restored window. */
+        CHECK_INT(dh_backoff_next_since(&b, "k", S(170), S(170), NULL), 0);
+        CHECK_INT(dh_backoff_get(&b, "k"), S(80));
+        dh_backoff_free(&b);
+}
+
 TEST_MAIN()

@@ -841,13 +841,60 @@ TEST(crash_loop_backoff_windows_and_message)
         fx_free(&f);
 }
 
+/* A new agent has an empty table; the exited instance's restart count
+ * and creation time put the back-off back where it was. */
+TEST(crash_loop_backoff_carries_on_after_an_agent_restart)
+{
+        struct fx f;
+        fx_init(&f, base_pod);
+        /* Restart 3 was started (created at 200) after a 40s window. */
+        foo2_crashed_at(&f, S(230), 3);
+        obs_named(&f, "foo2")->created_at = S(200);
+        f.now = S(235);
+        struct agent_pod_plan p;
+        plan(&f, &p);
+        CHECK_INT(p.waiting.n, 1);
+        CHECK_INT(p.to_start.n, 0);
+        if (p.waiting.n)
+                CHECK_STR(p.waiting.v[0].message,
+                          "back-off 40s restarting failed container=foo2 pod=foo_foo-ns(12345678)");
+        agent_pod_plan_free(&p);
+        /* 40s after the exit it starts, and the next window is 1m20s. */
+        f.now = S(271);
+        plan(&f, &p);
+        CHECK_INT(p.to_start.n, 1);
+        CHECK_INT(dh_backoff_get(&f.backoff, f.backoff.n ? f.backoff.v[0].key : ""), S(80));
+        agent_pod_plan_free(&p);
+        fx_free(&f);
+        /* A first instance (restart count 0) has nothing to restore. */
+        fx_init(&f, base_pod);
+        foo2_crashed_at(&f, S(230), 0);
+        f.now = S(231);
+        plan(&f, &p);
+        CHECK_INT(p.to_start.n, 1);
+        agent_pod_plan_free(&p);
+        fx_free(&f);
+        /* An instance that ran for more than 10 minutes starts over at 10s. */
+        fx_init(&f, base_pod);
+        foo2_crashed_at(&f, S(1000), 6);
+        obs_named(&f, "foo2")->created_at = S(100);
+        f.now = S(1001);
+        plan(&f, &p);
+        CHECK_INT(p.to_start.n, 1);
+        CHECK_INT(dh_backoff_get(&f.backoff, f.backoff.n ? f.backoff.v[0].key : ""), S(10));
+        agent_pod_plan_free(&p);
+        fx_free(&f);
+}
+
 TEST(restart_count_of_started_containers)
 {
         struct fx f;
         fx_init(&f, base_pod);
         set_policy(&f, "Always");
-        foo2_crashed_at(&f, S(100), 4);
-        f.now = S(101);
+        /* Ran for more than 10 minutes: no back-off to wait for. */
+        foo2_crashed_at(&f, S(1000), 4);
+        obs_named(&f, "foo2")->created_at = S(300);
+        f.now = S(1001);
         struct agent_pod_plan p;
         plan(&f, &p);
         CHECK_INT(p.to_start.n, 1);
