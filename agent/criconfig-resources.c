@@ -141,4 +141,5 @@ void cc_linux_resources(const struct pod *pod, const struct pod_container *c,
                 r->cpu_quota = milli_cpu_to_quota(milli_of(&res->limits, "cpu"), period);
         }
         r->oom_score_adj = agent_oom_score_adj(pod, c, node->memory_capacity);
+        r->pids_limit = node->pod_pids_limit > 0 ? node->pod_pids_limit : 0;
 }

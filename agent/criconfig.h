@@ -30,6 +30,9 @@ struct agent_node_info {
         bool no_cpu_cfs_quota;              /* --cpu-cfs-quota=false */
         int64_t cpu_cfs_quota_period_us;    /* 0: 100000 */
         int64_t memory_capacity;            /* bytes, for Burstable oom_score_adj */
+        /* podPidsLimit: > 0 caps the processes of each container (the
+         * kubelet caps the pod's cgroup as a whole); <= 0 none. */
+        int64_t pod_pids_limit;
         /* Node allocatable: the limits resourceFieldRef reports for a
          * container that sets none (0: not known, the limit stays 0). */
         int64_t allocatable_milli_cpu, allocatable_memory, allocatable_ephemeral_storage;

@@ -123,6 +123,7 @@ static int node_info(const struct agent_config *cfg, struct standalone *s, struc
                 .pod_logs_root = cfg->pod_logs_dir,
                 .seccomp_default = cfg->seccomp_default,
                 .no_cpu_cfs_quota = !cfg->cpu_cfs_quota,
+                .pod_pids_limit = cfg->pod_pids_limit,
                 .cpu_cfs_quota_period_us = cfg->cpu_cfs_quota_period_ms * 1000,
         };
         return 0;

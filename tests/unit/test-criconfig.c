@@ -575,6 +575,11 @@ TEST(linux_resources)
         container(POD("{containers: [{name: c, image: busybox, resources: {limits: {cpu: 100m}}}]}"), &n, NULL, "c", 0, &c, NULL);
         CHECK_INT(c.linux_cfg.resources.cpu_period, 5000);
         CHECK_INT(c.linux_cfg.resources.cpu_quota, 1000); /* 500 raised to the 1 ms minimum */
+        CHECK_INT(c.linux_cfg.resources.pids_limit, 0); /* podPidsLimit unset: none */
+        rt_container_config_free(&c);
+        n.pod_pids_limit = 128;
+        container(POD("{containers: [{name: c, image: busybox}]}"), &n, NULL, "c", 0, &c, NULL);
+        CHECK_INT(c.linux_cfg.resources.pids_limit, 128);
         rt_container_config_free(&c);
 }
 
