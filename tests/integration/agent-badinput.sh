@@ -1,0 +1,172 @@
+#!/bin/bash
+# Bad input to the real agent, each bounded and kept to its own pod: an
+# exec probe that prints without end, one that fork-bombs (podPidsLimit),
+# an httpGet probe into a server that never answers, a container that
+# exits in a tight loop, a missing image, an invalid manifest. A quiet pod
+# runs beside them all the while and is never restarted.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/integration/common.bash
+CTL=$BUILD_DIR/deckctl
+rt_setup badin
+agent_pid=
+cleanup() {
+        set +e
+        [ -n "$agent_pid" ] && kill -9 "$agent_pid" 2>/dev/null
+        rt_cleanup
+}
+trap cleanup EXIT
+scripts/build-test-image "$tmp/img" >/dev/null
+"$CTL" images import "$tmp/img" --name deckhand.local/busybox >/dev/null || fail "image import"
+mkdir -p "$tmp/manifests" "$tmp/logs"
+cat >"$tmp/kubelet.yaml" <<EOF
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+podLogsDir: $tmp/logs
+cgroupRoot: /$cgparent
+resolvConf: ""
+podPidsLimit: 64
+EOF
+"$BUILD_DIR/deckhand" --config "$tmp/kubelet.yaml" --root-dir "$DECKHAND_ROOT_DIR" \
+        --pod-manifest-path "$tmp/manifests" --hostname-override node1 >>"$tmp/agent.log" 2>&1 &
+agent_pid=$!
+
+poll() {
+        local end=$((SECONDS + $1)); shift
+        while [ $SECONDS -lt $end ]; do
+                "$@" && return 0
+                sleep 0.2
+        done
+        return 1
+}
+put() { cat >"$tmp/$1.tmp" && mv "$tmp/$1.tmp" "$tmp/manifests/$1"; }
+podjson() {
+        "$CTL" get pods -o json 2>/dev/null | jq -c --arg n "$1-node1" '.items[] | select(.metadata.name == $n)'
+}
+podis() { [ "$(podjson "$1" | jq -r "$2")" = true ]; }
+logged() { grep -q -- "$1" "$tmp/agent.log"; }
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$agent_pid/status"; }
+# A pod with one container running COMMAND and a probe (YAML, indented 4).
+probe_pod() { # NAME COMMAND PROBE-YAML [hostNetwork]
+        put "$1.yaml" <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: $1}
+spec:
+  hostNetwork: ${4:-false}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: deckhand.local/busybox
+    imagePullPolicy: Never
+    command: ["sh", "-c", "$2"]
+$3
+EOF
+}
+
+put quiet.yaml <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: quiet}
+spec:
+  containers:
+  - name: c
+    image: deckhand.local/busybox
+    imagePullPolicy: Never
+    command: ["sleep", "100000"]
+EOF
+quiet_running() { podis quiet '.status.phase == "Running"'; }
+check "a quiet pod runs" poll 30 quiet_running
+quiet_id=$(podjson quiet | jq -r '.status.containerStatuses[0].containerID')
+
+# An exec probe printing ~1 GB: its output is cut at 10 KiB, the agent stays small.
+probe_pod flood "exec sleep 100000" '    readinessProbe:
+      exec: {command: ["sh", "-c", "yes 0123456789012345678901234567890123456789 | head -c 1000000000"]}
+      timeoutSeconds: 5
+      periodSeconds: 2'
+# An exec probe that fork-bombs: podPidsLimit 64 holds it in the container.
+probe_pod forkbomb "exec sleep 100000" '    livenessProbe:
+      exec: {command: ["sh", "-c", "b() { b | b & }; b; sleep 5"]}
+      timeoutSeconds: 1
+      periodSeconds: 3
+      failureThreshold: 100'
+# httpGet into a server that accepts and never answers (nc on loopback).
+port=$((20000 + RANDOM % 20000))
+probe_pod blackhole "while true; do sleep 100000 | nc -l -p $port >/dev/null; done" "    readinessProbe:
+      httpGet: {port: $port, path: /}
+      timeoutSeconds: 1
+      periodSeconds: 2" true
+# A container that exits at once, over and over.
+put tight.yaml <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: tight}
+spec:
+  containers:
+  - name: c
+    image: deckhand.local/busybox
+    imagePullPolicy: Never
+    command: ["true"]
+EOF
+# A missing image, and an invalid manifest.
+put noimage.yaml <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: noimage}
+spec:
+  containers:
+  - name: c
+    image: deckhand.local/not-there:1
+    imagePullPolicy: Never
+EOF
+put invalid.yaml <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: invalid}
+spec:
+  restartPolicy: Sometimes
+  containers:
+  - name: c
+    image: deckhand.local/busybox
+    ports: [{containerPort: 70000}]
+EOF
+
+check "the invalid manifest is logged with its file and pod" poll 20 logged 'invalid.yaml: pod "default/invalid": '
+check "  and each field path" logged 'spec.containers\[0\].ports\[0\].containerPort: Invalid value: 70000'
+check "  (both of them)" logged 'spec.restartPolicy: Unsupported value: "Sometimes"'
+noimage_reason() { podis noimage '.status.containerStatuses[0].state.waiting.reason == "ErrImageNeverPull"'; }
+check "the missing image: ErrImageNeverPull in the status" poll 20 noimage_reason
+flood_failed() { logged 'pod flood-node1_default.*container c: Readiness probe failed'; }
+check "the flooding probe fails (its output bounded) and is logged" poll 40 flood_failed
+flood_unready() { podis flood '.status.conditions[] | select(.type == "Ready") | .status == "False"'; }
+check "  and the pod is not Ready" flood_unready
+bomb_failed() { logged 'pod forkbomb-node1_default.*container c: Liveness probe failed'; }
+check "the fork-bombing probe fails (timed out) and is logged" poll 40 bomb_failed
+bomb_pids() {
+        local cg
+        cg=$(find /sys/fs/cgroup/pids/"$cgparent" -name pids.max -path "*$(podjson forkbomb | jq -r '.status.containerStatuses[0].containerID | sub(".*://"; "")')*" 2>/dev/null | head -1)
+        [ -n "$cg" ] && [ "$(cat "$cg")" = 64 ]
+}
+if [ -d /sys/fs/cgroup/pids ]; then
+        check "  held by the container's pids.max of 64" bomb_pids
+fi
+hole_failed() { logged 'pod blackhole-node1_default.*container c: Readiness probe failed: Get "http://127.0.0.1:'"$port"'/": context deadline exceeded'; }
+check "the black-hole httpGet probe times out with Go's message" poll 40 hole_failed
+tight_backoff() { podis tight '.status.containerStatuses[0].state.waiting.reason == "CrashLoopBackOff"'; }
+check "the tight-loop container ends in CrashLoopBackOff" poll 40 tight_backoff
+tight_restarts=$(podjson tight | jq -r '.status.containerStatuses[0].restartCount')
+check "  after a few restarts, not hundreds ($tight_restarts)" test "$tight_restarts" -le 4
+sleep 10
+check "the agent's RSS stays small under the flood ($(rss_kb) kB)" test "$(rss_kb)" -lt 40000
+check "the quiet pod's container was never restarted" \
+        test "$(podjson quiet | jq -r '.status.containerStatuses[0].containerID + " " + (.status.containerStatuses[0].restartCount | tostring)')" = "$quiet_id 0"
+check "and it is still Running" quiet_running
+
+rm -f "$tmp"/manifests/*.yaml
+check "every pod goes with its file" poll 60 bash -c "! '$CTL' pods | grep -q node1"
+kill -9 "$agent_pid"
+wait "$agent_pid" 2>/dev/null
+agent_pid=
+check "no sanitizer report from the agent" bash -c "! grep -qE 'Sanitizer|runtime error:' '$tmp/agent.log'"
+[ "$T_FAILED" -eq 0 ] || sed 's/^/    agent: /' "$tmp/agent.log" | tail -40 >&2
+finish
