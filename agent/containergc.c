@@ -371,8 +371,16 @@ int agent_container_gc_plan(const struct rt_container_list *containers,
         return 0;
 }
 
+static bool prunable(const struct agent_container_observed *c, bool purge)
+{
+        if (purge) /* stopped by the kill before; never a running one */
+                return c->state != RT_CONTAINER_RUNNING;
+        return c->state == RT_CONTAINER_EXITED || c->state == RT_CONTAINER_UNKNOWN;
+}
+
 int agent_prune_init_containers(const struct pod *pod, const struct agent_pod_runtime *r,
-                                struct agent_container_gc_plan *out, struct dh_err **err)
+                                bool purge, struct agent_container_gc_plan *out,
+                                struct dh_err **err)
 {
         struct agent_container_gc_plan p = { 0 };
         for (size_t i = 0; i < pod->spec.initContainers.n; i++) {
@@ -380,10 +388,9 @@ int agent_prune_init_containers(const struct pod *pod, const struct agent_pod_ru
                 size_t dead = 0;
                 for (size_t j = 0; j < r->containers.n; j++) {
                         const struct agent_container_observed *c = &r->containers.v[j];
-                        if (!c->name || strcmp(c->name, name) != 0 ||
-                            (c->state != RT_CONTAINER_EXITED && c->state != RT_CONTAINER_UNKNOWN))
+                        if (!c->name || strcmp(c->name, name) != 0 || !prunable(c, purge))
                                 continue;
-                        if (++dead == 1) /* the newest dead instance stays */
+                        if (++dead == 1 && !purge) /* the newest dead instance stays */
                                 continue;
                         if (add_container(&p, c->id, pod->metadata.uid, name, c->sandbox_id,
                                           c->state == RT_CONTAINER_UNKNOWN) < 0) {

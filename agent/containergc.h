@@ -19,7 +19,9 @@
  * inactive ones go. A removed pod's inactive sandboxes all go.
  *
  * Also SyncPod's pruneInitContainersBeforeStart: of each init container
- * only the newest exited (or unknown) instance stays. */
+ * only the newest exited (or unknown) instance stays; and its
+ * purgeInitContainers when the pod gets a new sandbox: none stays (the
+ * init containers run again in the new sandbox). */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -80,6 +82,9 @@ int agent_container_gc_plan(const struct rt_container_list *containers,
 /* pruneInitContainersBeforeStart: the init container instances of pod to
  * remove from r (newest first, as agent_pod_runtime keeps them): all
  * exited or unknown instances of each init container but the newest such
- * one. Filled into out->containers (pod_uid from the pod). -ENOMEM only. */
+ * one. With purge (purgeInitContainers, after a kill for a new sandbox):
+ * every instance that is not running. Filled into out->containers
+ * (pod_uid from the pod). -ENOMEM only. */
 int agent_prune_init_containers(const struct pod *pod, const struct agent_pod_runtime *r,
-                                struct agent_container_gc_plan *out, struct dh_err **err);
+                                bool purge, struct agent_container_gc_plan *out,
+                                struct dh_err **err);

@@ -393,7 +393,7 @@ TEST(prune_init_keeps_newest_dead_instance)
         obs(&r, "init1c", "init1", RT_CONTAINER_CREATED);
         obs(&r, "init0", "init1", RT_CONTAINER_EXITED);
         struct agent_container_gc_plan p = { 0 };
-        CHECK_INT(agent_prune_init_containers(set.v[0].pod, &r, &p, &err), 0);
+        CHECK_INT(agent_prune_init_containers(set.v[0].pod, &r, false, &p, &err), 0);
         char out[256];
         render(&p, out, sizeof out);
         /* init1: init3 stays; init2 (unknown) and init0 go, the created one
@@ -402,6 +402,11 @@ TEST(prune_init_keeps_newest_dead_instance)
         CHECK_STR(out, "init2?,init0,side1 |");
         if (p.containers.n)
                 CHECK_STR(p.containers.v[0].pod_uid, "u1");
+        agent_container_gc_plan_free(&p);
+        /* A new sandbox: every init instance but the running one goes. */
+        CHECK_INT(agent_prune_init_containers(set.v[0].pod, &r, true, &p, &err), 0);
+        render(&p, out, sizeof out);
+        CHECK_STR(out, "init3,init2?,init1c,init0,side2,side1 |");
         agent_container_gc_plan_free(&p);
         agent_pod_runtime_free(&r);
         pod_set_free(&set);
@@ -420,7 +425,7 @@ TEST(prune_init_nothing_without_duplicates)
         obs(&r, "init1", "init1", RT_CONTAINER_EXITED);
         obs(&r, "side1", "side", RT_CONTAINER_RUNNING);
         struct agent_container_gc_plan p = { 0 };
-        CHECK_INT(agent_prune_init_containers(set.v[0].pod, &r, &p, &err), 0);
+        CHECK_INT(agent_prune_init_containers(set.v[0].pod, &r, false, &p, &err), 0);
         CHECK_INT(p.containers.n, 0);
         agent_container_gc_plan_free(&p);
         agent_pod_runtime_free(&r);
