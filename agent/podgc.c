@@ -99,14 +99,16 @@ static uint64_t plan_timeout_ms(const struct agent_container_gc_plan *p)
         return (uint64_t)(p->containers.n + p->sandboxes.n + 1) * PM_GC_SLACK_MS;
 }
 
-static void log_plan(const char *who, const struct agent_container_gc_plan *p)
+/* who: "container GC" (then each line names the pod) or "pod <label>". */
+static void log_plan(const char *who, bool name_pods, const struct agent_container_gc_plan *p)
 {
         for (size_t i = 0; i < p->containers.n; i++)
-                log_v(2, "%s: removing dead container %s of pod %s (%s)", who,
-                      p->containers.v[i].name, p->containers.v[i].pod_uid, p->containers.v[i].id);
+                log_v(2, "%s: removing dead container %s (%s)%s%s", who, p->containers.v[i].name,
+                      p->containers.v[i].id, name_pods ? " of pod " : "",
+                      name_pods ? p->containers.v[i].pod_uid : "");
         for (size_t i = 0; i < p->sandboxes.n; i++)
-                log_v(2, "%s: removing dead sandbox %s of pod %s", who, p->sandboxes.v[i].id,
-                      p->sandboxes.v[i].pod_uid);
+                log_v(2, "%s: removing dead sandbox %s%s%s", who, p->sandboxes.v[i].id,
+                      name_pods ? " of pod " : "", name_pods ? p->sandboxes.v[i].pod_uid : "");
 }
 
 static void log_result(const char *who, const struct dh_child_result *res)
@@ -187,7 +189,7 @@ static int gc_round(struct pm_gc *gc, struct dh_err **err)
         rt_container_list_free(&cl);
         if (r < 0 || (!gc->plan.containers.n && !gc->plan.sandboxes.n))
                 return r;
-        log_plan("container GC", &gc->plan);
+        log_plan("container GC", true, &gc->plan);
         gc->child = dh_child_start(m->loop, gc_child, gc, AGENT_PODMGR_REPORT_MAX,
                                    plan_timeout_ms(&gc->plan), gc_done, gc, err);
         if (!gc->child) {
@@ -307,8 +309,8 @@ void pm_prune_init_start(struct agent_podmgr *m, struct pm_pod *p, bool purge)
                 return;
         }
         char who[600];
-        snprintf(who, sizeof who, "pod %s", p->label);
-        log_plan(who, &pr->plan);
+        snprintf(who, sizeof who, "pod %s: init container prune", p->label);
+        log_plan(who, false, &pr->plan);
         pr->m = m;
         pr->p = p;
         pr->child = dh_child_start(m->loop, prune_child, pr, AGENT_PODMGR_REPORT_MAX,

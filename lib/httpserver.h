@@ -5,11 +5,12 @@
  * connections) comes due. No threads.
  *
  * Requests go to one handler: method and path in, status, content type
- * and body out. Bounded: at most max_connections at once (more wait
- * in the listener's backlog, unaccepted, until one closes), memory_limit bytes per connection for the
- * request line, headers and the reply's buffering (larger headers get 431
- * or 414 from MHD), idle connections closed after timeout_s, and
- * requests with a body refused (413) since nothing here reads bodies yet.
+ * and body out. Bounded: at most max_connections at once (more wait in
+ * the listener's backlog, unaccepted, until one closes), memory_limit
+ * bytes per connection for the request line, headers and the reply's
+ * buffering (larger heads get 431 or 414 from MHD), idle connections
+ * closed after timeout_s, and requests with a body refused (413) since
+ * nothing here reads bodies yet.
  * Used by the agent's healthz endpoint; meant for the kubelet API later. */
 #pragma once
 #include <stddef.h>
