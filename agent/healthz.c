@@ -106,6 +106,11 @@ static void try_listen(struct dh_loop *l, void *ud)
                          h->address, strchr(h->address, ':') ? "]" : "", h->o.port);
                 return;
         }
+        if (err->code == DH_EINVAL_INPUT) { /* no retry mends the address */
+                log_error("healthz server (--healthz-bind-address %s): %s; running without it",
+                          h->address, err->msg);
+                return;
+        }
         if (h->failures++ == 0)
                 log_error("healthz server (--healthz-port %u, --healthz-bind-address %s): %s; "
                           "running without it, retrying every %ds",

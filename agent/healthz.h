@@ -11,7 +11,8 @@
  *
  * Like the kubelet, a port that cannot be bound is not fatal: the error
  * is logged (naming the address, port and flags) and binding is retried
- * every AGENT_HEALTHZ_RETRY_MS while the agent runs its pods. */
+ * every AGENT_HEALTHZ_RETRY_MS while the agent runs its pods. An address
+ * that is no numeric IP is logged once, without retries. */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>

@@ -26,7 +26,6 @@ struct dh_httpserver {
         dh_http_handler_fn handler;
         void *ud;
         uint16_t port;
-        unsigned connections; /* after the last run */
 };
 
 /* Queues a reply; takes body (malloc'd or NULL). */
@@ -116,16 +115,16 @@ static void run_and_rearm(struct dh_httpserver *s)
 {
         MHD_run(s->d);
         /* At the connection limit MHD takes its listener out of its epoll
-         * set and puts it back at the start of a run once connections
-         * closed and were cleaned up; but a run leaves closed connections
-         * to be cleaned up later, and nothing would wake us again. Asking
-         * for the connection count cleans them up (external-loop mode),
-         * and a second run then accepts what waited in the backlog. */
-        unsigned before = s->connections;
-        const union MHD_DaemonInfo *i = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-        s->connections = i ? i->num_connections : 0;
-        if (s->connections < before)
-                MHD_run(s->d);
+         * set, and puts it back at the start of a run once closed
+         * connections were cleaned up; but a run leaves them to be
+         * cleaned up later, and nothing would wake us for that. So: ask
+         * for the connection count, which cleans up (external-loop mode),
+         * and run again, which puts the listener back and accepts what
+         * waited in the backlog. (A connection accepted and closed within
+         * that second run can still leave the listener out until the next
+         * event or idle timeout, at most timeout_s.) */
+        MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        MHD_run(s->d);
         dh_timer_cancel(s->timer);
         s->timer = NULL;
         MHD_UNSIGNED_LONG_LONG ms;

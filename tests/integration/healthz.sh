@@ -82,6 +82,11 @@ sleep 1
 check "and serves no healthz" test "$(status_of "$port" /healthz)" = 000
 check "nor says it does" bash -c "! grep -q 'healthz: serving' '$tmp/agent.log'"
 stop_agent
+start_agent --healthz-port "$port" --healthz-bind-address localhost
+bad_address() { grep -qF "healthz server (--healthz-bind-address localhost): localhost: not a numeric IP address; running without it" "$tmp/agent.log"; }
+check "--healthz-bind-address localhost (no IP) is logged" poll 10 bad_address
+check "  and the agent runs on" poll 10 running
+stop_agent
 port2=$(free_port)
 config "healthzPort: $port2
 healthzBindAddress: 127.0.0.1"
