@@ -1,17 +1,19 @@
 /* The pod manager's container garbage collection, applying the plans of
  * agent/containergc.h: a round every AGENT_CONTAINER_GC_PERIOD_MS (the
- * kubelet's ContainerGCPeriod; DECKHAND_CONTAINER_GC_PERIOD_MS overrides
- * it for tests), and the init container prune of a sync that is about to
- * start containers. Removals block (a rootfs to delete, a shim to ask),
- * so they run in forked helpers (lib/child.h).
+ * kubelet's ContainerGCPeriod; the first one period after start;
+ * DECKHAND_CONTAINER_GC_PERIOD_MS overrides it, for tests), and the init
+ * container prune of a sync that goes on to start containers. Removals
+ * block (a rootfs to delete, a shim to ask), so they run in forked
+ * helpers (lib/child.h).
  *
  * Not racing the pods' own helpers: a round leaves out pods that are busy
  * or being removed, and holds the pods it touches (pm_busy is true) until
  * its helper is done, so no sync, kill or removal of theirs runs
- * meanwhile; the relist adopts no orphans during a round either (a
- * round removes the dead containers of pods nobody asks for once the
- * sources are ready, as the kubelet's does). A prune holds its own pod
- * the same way. */
+ * meanwhile; the relist adopts no orphans during a round either (a round
+ * removes the dead containers of pods nobody asks for once the sources
+ * are ready, as the kubelet's does). A prune holds its pod the same way
+ * for later syncs; the starts of the sync that asked for it go on
+ * meanwhile (they touch other containers than the dead ones it removes). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +29,8 @@
 /* The kubelet's minimumGracePeriodInSeconds, for unknown-state
  * containers stopped before removal. */
 #define PM_GC_STOP_GRACE_S 2
-/* Time a helper gets per removal. */
+/* Time a helper gets per removal (a stop of an unknown-state container
+ * included). */
 #define PM_GC_SLACK_MS 30000
 
 struct pm_gc {
