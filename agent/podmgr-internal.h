@@ -35,10 +35,14 @@ struct pm_pod {
         bool has_vols;
         struct agent_pod_status status;
         bool has_status;
+        struct pm_prune *prune; /* podgc.c: an init container prune in flight */
+        bool gc_hold;           /* podgc.c: a container GC round removes some of its own */
 };
 
 struct pm_pull;
 struct pm_prober;
+struct pm_prune;
+struct pm_gc;
 
 struct agent_podmgr {
         struct dh_loop *loop;
@@ -57,6 +61,8 @@ struct agent_podmgr {
         struct dh_http *http;
         struct probe_ctx probe_ctx;
         int64_t start_ms;
+        struct pm_gc *gc;          /* podgc.c */
+        uint64_t last_relist_ms;   /* dh_now_ms() of the last relist that listed */
 };
 
 struct pm_pod *pm_find(struct agent_podmgr *m, const char *uid);
@@ -139,3 +145,15 @@ void pm_probes_close(struct agent_podmgr *m);
 void pm_probes_ensure(struct agent_podmgr *m, struct pm_pod *p);
 void pm_probes_forget(struct agent_podmgr *m, const char *uid);
 int pm_probe_results(struct agent_podmgr *m, const struct pm_pod *p, struct agent_container_results *out);
+
+/* podgc.c: container garbage collection (agent/containergc.h) in helpers.
+ * open arms the periodic round; running: a round's helper is in flight
+ * (no orphans are adopted meanwhile); prune_init_start removes the
+ * pod's init container instances pruneInitContainersBeforeStart (or,
+ * with purge, purgeInitContainers) names, holding the pod until done;
+ * prune_free cancels one. */
+int pm_gc_open(struct agent_podmgr *m, struct dh_err **err);
+void pm_gc_close(struct agent_podmgr *m);
+bool pm_gc_running(const struct agent_podmgr *m);
+void pm_prune_init_start(struct agent_podmgr *m, struct pm_pod *p, bool purge);
+void pm_prune_free(struct pm_prune *pr);

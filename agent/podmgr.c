@@ -15,7 +15,7 @@
 
 bool pm_busy(const struct pm_pod *p)
 {
-        return p->child || p->pulls > 0;
+        return p->child || p->pulls > 0 || p->prune || p->gc_hold;
 }
 
 struct pm_pod *pm_find(struct agent_podmgr *m, const char *uid)
@@ -64,6 +64,7 @@ static void pm_pod_free(struct pm_pod *p)
         dh_child_cancel(p->child);
         agent_static_pod_unref((struct agent_static_pod *)p->sp);
         free(p->hook_container);
+        pm_prune_free(p->prune);
         if (p->plan) {
                 agent_pod_plan_free(p->plan);
                 free(p->plan);
@@ -184,7 +185,8 @@ static void relist(struct dh_loop *l, void *ud)
                 rt_sandbox_list_free(&sl);
                 return;
         }
-        if (m->sources_ready)
+        m->last_relist_ms = dh_now_ms();
+        if (m->sources_ready && !pm_gc_running(m))
                 adopt_orphans(m, &sl);
         for (size_t i = 0; i < m->n; i++) {
                 struct pm_pod *p = m->pods[i];
@@ -232,6 +234,9 @@ int agent_podmgr_open(const struct agent_podmgr_options *o, struct agent_podmgr 
                 r = pm_probes_open(m, err);
         if (r == 0 && !(m->relist = dh_loop_timer(m->loop, AGENT_PODMGR_RELIST_MS, relist, m, err)))
                 r = -1;
+        if (r == 0)
+                r = pm_gc_open(m, err);
+        m->last_relist_ms = dh_now_ms();
         if (r < 0) {
                 agent_podmgr_close(m);
                 return r;
@@ -246,6 +251,7 @@ void agent_podmgr_close(struct agent_podmgr *m)
                 return;
         dh_timer_cancel(m->kick);
         dh_timer_cancel(m->relist);
+        pm_gc_close(m);
         pm_probes_close(m); /* before the pods: workers look pods up */
         for (size_t i = 0; i < m->n; i++)
                 pm_pod_free(m->pods[i]);
@@ -285,6 +291,11 @@ void agent_podmgr_add(struct agent_podmgr *m, const struct agent_static_pod *sp)
         p->sp = agent_static_pod_ref((struct agent_static_pod *)sp);
         p->grace_s = grace_of(sp->pod);
         pm_schedule(m, p);
+}
+
+uint64_t agent_podmgr_last_relist_ms(const struct agent_podmgr *m)
+{
+        return m->last_relist_ms;
 }
 
 void agent_podmgr_sources_ready(struct agent_podmgr *m)

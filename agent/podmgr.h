@@ -48,6 +48,10 @@ void agent_podmgr_add(struct agent_podmgr *m, const struct agent_static_pod *sp)
  * now on, pods the runtime shows that are not in the table are orphans
  * (their manifest went away while no agent ran) and are removed. */
 void agent_podmgr_sources_ready(struct agent_podmgr *m);
+/* dh_now_ms() of the last relist that listed the runtime (the PLEG's
+ * relist time; the open time before the first): the healthz check's
+ * sign of life. */
+uint64_t agent_podmgr_last_relist_ms(const struct agent_podmgr *m);
 /* Starts stopping and removing the pod; forgets it once done. */
 void agent_podmgr_remove(struct agent_podmgr *m, const char *uid);
 /* The pods (not those being removed) as a core/v1 PodList sorted by

@@ -250,8 +250,10 @@ out:
 void pm_apply_after_kill(struct agent_podmgr *m, struct pm_pod *p)
 {
         struct agent_pod_plan *plan = TAKE_PTR(p->plan);
-        if (plan && p->sp && !p->terminating && (!plan->kill_pod || plan->create_sandbox))
+        if (plan && p->sp && !p->terminating && (!plan->kill_pod || plan->create_sandbox)) {
+                pm_prune_init_start(m, p, plan->kill_pod && plan->create_sandbox);
                 apply_starts(m, p, plan);
+        }
         if (plan) {
                 agent_pod_plan_free(plan);
                 free(plan);

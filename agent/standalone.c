@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/healthz.h"
 #include "agent/localapi.h"
 #include "agent/podmgr.h"
 #include "agent/podsource.h"
@@ -88,6 +89,7 @@ struct standalone {
         struct agent_podmgr *mgr;
         struct agent_podsource *src;
         struct agent_localapi *api;
+        struct agent_healthz *healthz;
         char *resolv_conf;
         char node[256];
         struct agent_node_info info;
@@ -97,6 +99,7 @@ static void standalone_close(struct standalone *s)
 {
         /* The runtime first: it drops pulls in flight without calling
          * back, then the manager frees what they carried. */
+        agent_healthz_close(s->healthz);
         agent_localapi_close(s->api);
         agent_podsource_close(s->src);
         if (s->rt)
@@ -172,7 +175,8 @@ static int standalone_open(const struct agent_config *cfg, struct standalone *s,
         };
         if (agent_podmgr_open(&po, &s->mgr, err) < 0)
                 return dh_err_prefix(err, "pod manager");
-        if (localapi_open(cfg, s, err) < 0)
+        if (localapi_open(cfg, s, err) < 0 ||
+            agent_healthz_start(cfg, s->loop, s->mgr, &s->healthz, err) < 0)
                 return -1;
         if (agent_podsource_open(s->loop, cfg->static_pod_path, s->node,
                                  (uint64_t)cfg->file_check_frequency_ms, &source_ops, s->mgr,

@@ -6,6 +6,7 @@ PKGS=(
         gcc make pkg-config
         libcurl4-openssl-dev libjansson-dev libyaml-dev libssl-dev libseccomp-dev
         libprotobuf-c-dev
+        libmicrohttpd-dev          # the healthz server (lib/httpserver.c)
         zlib1g-dev libzstd-dev     # gzip and zstd image layers
         docker-registry apache2-utils skopeo umoci   # image tests: a real registry, htpasswd; bench baseline
         clang libclang-rt-14-dev   # libFuzzer builds (make fuzz)
