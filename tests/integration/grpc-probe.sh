@@ -165,4 +165,8 @@ check "  the agent logs kubelet's connect timeout" grep -q \
 rm "$tmp/manifests/whole.yaml" "$tmp/manifests/named.yaml"
 pods_gone() { ! "$CTL" pods | grep -qE "(whole|named)-node1"; }
 check "the pods go with their files" poll 30 pods_gone
+kill -TERM "$agent_pid"
+check "the agent exits on SIGTERM" poll 10 bash -c "! kill -0 $agent_pid 2>/dev/null"
+wait "$agent_pid" 2>/dev/null
+agent_pid=
 finish
