@@ -2,7 +2,8 @@
  * blocking. Each transfer has bounded headers and a bounded (or streamed)
  * body, a connect timeout, a low-speed limit and an optional overall
  * timeout, and ends with one completion callback. Used by the registry
- * client, HTTP probes and hooks, and (later) the API client. */
+ * client, HTTP probes and hooks, gRPC probes (HTTP/2 with prior knowledge,
+ * reading grpc-status from the trailers), and (later) the API client. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>

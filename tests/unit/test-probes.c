@@ -574,6 +574,39 @@ TEST(exec_cancel_kills_the_helper)
         test_rmtree(dir);
 }
 
+/* A grpc probe cancelled while it waits to dial again, and one cancelled
+ * with its request in flight (a black hole): nothing runs afterwards. */
+TEST(grpc_cancel)
+{
+        struct pod_grpc_action gr = { .port = { .set = true, .v = closed_port() } };
+        struct pod_probe p = { .grpc = &gr };
+        struct probe_target t = { .spec = &p, .timeout_ms = 5000, .pod_ip = "127.0.0.1" };
+        int fillers[4], port = 0;
+        int l = black_hole(&port, fillers);
+        CHECK(l >= 0);
+        for (int i = 0; i < 2; i++) {
+                struct env e;
+                CHECK(env_init(&e));
+                struct got g = { 0 };
+                if (i == 1)
+                        gr.port.v = port;
+                struct probe_op *op = probe_run(&e.ctx, &t, on_done, &g, NULL);
+                CHECK(op != NULL);
+                struct dh_timer *stop = dh_loop_timer(e.loop, 200, on_guard, NULL, NULL);
+                (void)stop;
+                dh_loop_run(e.loop); /* refused and waiting to redial / connecting */
+                CHECK(!g.done);
+                probe_cancel(op);
+                stop = dh_loop_timer(e.loop, 1200, on_guard, NULL, NULL);
+                dh_loop_run(e.loop); /* past the redial */
+                CHECK(!g.done);
+                env_free(&e);
+        }
+        for (int i = 0; i < 4; i++)
+                close(fillers[i]);
+        close(l);
+}
+
 TEST(no_runner_and_no_handler)
 {
         struct env e;
