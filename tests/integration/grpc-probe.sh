@@ -64,6 +64,9 @@ serve http1 http1
 P=$(port_of health)
 check "the gRPC server listens" test -n "$P"
 expect "the server as a whole is SERVING" "$P" "" 1000 success "service healthy"
+check "  the User-Agent is kube-probe/<major>.<minor>" grep -qE '^user-agent kube-probe/1\.[0-9]+( |$)' "$tmp/control.seen"
+seen_deadline() { awk '/^deadline/ {exit !($2 > 0.5 && $2 <= 1.0)}' "$tmp/control.seen"; }
+check "  grpc-timeout carries the probe's timeout" seen_deadline
 expect "a named service NOT_SERVING fails" "$P" svc 1000 failure 'service unhealthy (responded with "NOT_SERVING")'
 check "  at once (${last_ms} ms)" test "$last_ms" -lt 900
 control "- NOT_SERVING" "svc SERVING"

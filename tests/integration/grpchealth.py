@@ -16,6 +16,10 @@ Modes:
   silent    accepts TCP connections and never says a word.
   http1     a plain HTTP/1.1 server answering 200 "hello".
 
+Each Check writes what the client sent beside the control file, in
+<control>.seen: "user-agent <value>" and "deadline <seconds left>" (from
+grpc-timeout; "none" without one).
+
 The port (kernel-chosen unless --port) is written to the port file once the
 server listens. The server stops by itself after --lifetime seconds
 (default 300), or on SIGTERM/SIGINT.
@@ -50,6 +54,16 @@ def read_control(path):
     return out
 
 
+def record(path, context):
+    md = dict(context.invocation_metadata())
+    left = context.time_remaining()
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("user-agent %s\n" % md.get("user-agent", ""))
+        f.write("deadline %s\n" % ("none" if left is None else "%.3f" % left))
+    os.rename(tmp, path)
+
+
 def grpc_server(args, with_health):
     from concurrent import futures
 
@@ -58,6 +72,7 @@ def grpc_server(args, with_health):
 
     class ControlledHealth(health.HealthServicer):
         def Check(self, request, context):
+            record(args.control + ".seen", context)
             what = read_control(args.control).get(request.service)
             if what is None:
                 context.set_code(grpc.StatusCode.NOT_FOUND)
