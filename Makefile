@@ -6,7 +6,7 @@
 #   make fuzz         libFuzzer binaries (clang) in build-fuzz/
 
 CC ?= gcc
-PKGS := libcurl jansson yaml-0.1 openssl libseccomp zlib libzstd libmicrohttpd
+PKGS := libcurl jansson yaml-0.1 openssl libseccomp zlib libzstd libmicrohttpd libprotobuf-c
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build-san
@@ -137,6 +137,13 @@ test: $(BINS) $(UNIT_BIN) $(FUZZ_REPLAY) $(TEST_PROGS)
 
 deps:
 	@scripts/deps.sh
+
+# Generated protobuf-c code is committed, so builds need no protoc-c; after
+# editing a .proto, regenerate with `make proto` (protobuf-c-compiler).
+PROTOS := probes/grpc-health.proto
+.PHONY: proto
+proto:
+	protoc-c --c_out=. $(PROTOS)
 
 # libFuzzer builds for long fuzzing runs: make fuzz && build-fuzz/fuzz-manifest tests/fuzz/corpus/manifest
 FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \

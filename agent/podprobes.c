@@ -133,8 +133,8 @@ static void no_ip(struct dh_loop *l, void *ud)
                 /* No pod networking yet: the built-in runtime gives a
                  * sandbox no IP, and the agent cannot reach into a pod's
                  * own netns without one. */
-                .output = (char *)"pod has no IP yet (no pod networking: tcpSocket and httpGet "
-                                  "probes work only for hostNetwork pods)",
+                .output = (char *)"pod has no IP yet (no pod networking: tcpSocket, httpGet and "
+                                  "grpc probes work only for hostNetwork pods)",
         };
         run_done(r, &o);
 }

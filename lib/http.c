@@ -48,6 +48,8 @@ struct dh_http_xfer {
         dh_http_sink_fn sink;
         void *sink_ud;
         size_t max_body, header_bytes;
+        char *capture[DH_HTTP_CAPTURE_MAX]; /* names of response headers to keep */
+        size_t ncapture;
         struct dh_http_resp resp;
         struct dh_err *err; /* from a sink or a limit */
         char errbuf[CURL_ERROR_SIZE];
@@ -182,6 +184,8 @@ static void resp_free(struct dh_http_resp *r)
         free(r->content_type);
         free(r->www_authenticate);
         free(r->location);
+        for (size_t i = 0; i < DH_HTTP_CAPTURE_MAX; i++)
+                free(r->captured[i]);
         dh_buf_free(&r->body);
 }
 
@@ -200,6 +204,8 @@ static void xfer_free(struct dh_http_xfer *x)
         free(x->url);
         free(x->method);
         free(x->body);
+        for (size_t i = 0; i < x->ncapture; i++)
+                free(x->capture[i]);
         free(x);
 }
 
@@ -252,6 +258,9 @@ static void finish(struct dh_http_xfer *x, CURLcode result)
         curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
         x->resp.status = status;
         x->resp.url = x->url;
+        curl_off_t connect_us = 0;
+        curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &connect_us);
+        x->resp.connected = connect_us > 0;
         /* Out of curl before the callback, so it may start new transfers. */
         curl_multi_remove_handle(x->h->multi, x->easy);
         *x->pprev = x->next;
@@ -340,7 +349,14 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
                 dh_buf_init(&x->resp.body, x->keep_error_body ? x->max_body : DH_HTTP_ERRBODY_MAX);
                 return len;
         }
-        char *v = header_value(p, len, "Content-Type");
+        char *v = NULL;
+        for (size_t i = 0; i < x->ncapture; i++) {
+                if ((v = header_value(p, len, x->capture[i]))) {
+                        free(x->resp.captured[i]);
+                        x->resp.captured[i] = v;
+                }
+        }
+        v = header_value(p, len, "Content-Type");
         if (v) {
                 free(x->resp.content_type);
                 x->resp.content_type = v;
@@ -419,6 +435,12 @@ static void set_options(struct dh_http_xfer *x, const struct dh_http_req *req)
                 curl_easy_setopt(e, CURLOPT_SSLKEY, req->key_file);
         if (req->timeout_ms > 0)
                 curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
+        if (req->http2_prior_knowledge)
+                curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+        if (req->fresh_connection) {
+                curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+                curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+        }
         if (x->body) {
                 curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body);
                 curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
@@ -449,6 +471,18 @@ static int add_headers(struct dh_http_xfer *x, const struct dh_http_req *req)
         return r;
 }
 
+static int copy_capture(struct dh_http_xfer *x, const struct dh_http_req *req)
+{
+        if (req->ncapture > DH_HTTP_CAPTURE_MAX)
+                return -E2BIG;
+        for (size_t i = 0; i < req->ncapture; i++) {
+                if (!(x->capture[i] = strdup(req->capture[i])))
+                        return -ENOMEM;
+                x->ncapture = i + 1;
+        }
+        return 0;
+}
+
 struct dh_http_xfer *dh_http_start(struct dh_http *h, const struct dh_http_req *req,
                                    dh_http_done_fn done, void *ud, struct dh_err **err)
 {
@@ -467,10 +501,13 @@ struct dh_http_xfer *dh_http_start(struct dh_http *h, const struct dh_http_req *
                 memcpy(x->body, req->body, req->body_len);
         x->easy = curl_easy_init();
         int r = !x->url || !x->method || (req->body && !x->body) || !x->easy ? -ENOMEM : add_headers(x, req);
+        if (r == 0)
+                r = copy_capture(x, req);
         if (r < 0) {
                 xfer_free(x);
                 if (r == -E2BIG)
-                        dh_err_set(err, DH_ELIMIT, "more than %d request headers", DH_HTTP_REQ_HEADERS_MAX);
+                        dh_err_set(err, DH_ELIMIT, "more than %d request headers or %d captured ones",
+                                   DH_HTTP_REQ_HEADERS_MAX, DH_HTTP_CAPTURE_MAX);
                 else
                         dh_err_set(err, ENOMEM, "out of memory");
                 return NULL;

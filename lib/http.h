@@ -2,7 +2,8 @@
  * blocking. Each transfer has bounded headers and a bounded (or streamed)
  * body, a connect timeout, a low-speed limit and an optional overall
  * timeout, and ends with one completion callback. Used by the registry
- * client, HTTP probes and hooks, and (later) the API client. */
+ * client, HTTP probes and hooks, gRPC probes (HTTP/2 with prior knowledge,
+ * reading grpc-status from the trailers), and (later) the API client. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #define DH_HTTP_HEADERS_MAX (64 * 1024) /* all response header bytes */
 #define DH_HTTP_ERRBODY_MAX (64 * 1024) /* kept of a non-2xx body */
 #define DH_HTTP_REQ_HEADERS_MAX 64      /* extra request headers */
+#define DH_HTTP_CAPTURE_MAX 4           /* response headers kept by name (req.capture) */
 
 struct dh_http;
 int dh_http_new(struct dh_loop *loop, struct dh_http **out, struct dh_err **err);
@@ -30,6 +32,11 @@ struct dh_http_resp {
         char *location;     /* a redirect's target, NULL when absent */
         struct dh_buf body; /* 2xx: buffered body unless streamed; else the error body */
         int64_t streamed;   /* 2xx body bytes handed to the sink */
+        /* The values of req.capture's names, in that order: the last
+         * header or trailer of that name (HTTP/2 trailers arrive after the
+         * body), NULL when absent. */
+        char *captured[DH_HTTP_CAPTURE_MAX];
+        bool connected;     /* a connection to the server was made */
 };
 
 /* Receives 2xx body bytes; < 0 (with err set) aborts the transfer. */
@@ -59,6 +66,12 @@ struct dh_http_req {
         bool keep_error_body;      /* treat non-2xx bodies like 2xx (buffered up to max_body) */
         dh_http_sink_fn sink;      /* NULL: buffer the 2xx body */
         void *sink_ud;
+        /* HTTP/2 over cleartext without the Upgrade dance (h2c "prior
+         * knowledge", as gRPC speaks it); http:// URLs only. */
+        bool http2_prior_knowledge;
+        bool fresh_connection;     /* a new connection, closed afterwards (no reuse either way) */
+        const char *const *capture; /* header/trailer names to keep in resp.captured */
+        size_t ncapture;           /* at most DH_HTTP_CAPTURE_MAX */
 };
 
 struct dh_http_xfer;

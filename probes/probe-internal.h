@@ -1,12 +1,12 @@
 /* The state of one probe in flight, shared by the handler files
- * (probes/http.c, tcp.c, exec.c) and the dispatcher (probes/probe.c). */
+ * (probes/http.c, tcp.c, exec.c, grpc.c) and the dispatcher (probes/probe.c). */
 #pragma once
 #include <sys/types.h>
 
 #include "lib/child.h"
 #include "probes/probe.h"
 
-enum probe_op_kind { OP_IMMEDIATE, OP_HTTP, OP_TCP, OP_EXEC };
+enum probe_op_kind { OP_IMMEDIATE, OP_HTTP, OP_TCP, OP_EXEC, OP_GRPC };
 
 struct probe_op {
         struct probe_ctx *ctx;
@@ -18,7 +18,7 @@ struct probe_op {
         enum probe_result result;
         char *output;           /* a result decided before done runs */
 
-        /* httpGet */
+        /* httpGet and grpc */
         struct dh_http_xfer *xfer;
         char *url, *first_host, *host_header, *user_agent, *accept;
         char **headers;
@@ -29,10 +29,15 @@ struct probe_op {
         struct dh_buf body;
         bool body_full;
 
-        /* tcpSocket */
+        /* tcpSocket (and grpc's addr) */
         int fd;
         struct dh_watch *watch;
         char *addr; /* "host:port" as Go prints it */
+
+        /* grpc */
+        uint8_t *grpc_req; /* the framed HealthCheckRequest */
+        size_t grpc_req_len;
+        int attempts;      /* connections tried */
 
         /* exec */
         struct dh_child *child;
@@ -54,6 +59,29 @@ void probe_go_quote(struct dh_buf *b, const char *s);
 int probe_http_start(struct probe_op *op, const struct probe_target *t, struct dh_err **err);
 int probe_tcp_start(struct probe_op *op, const struct probe_target *t, struct dh_err **err);
 int probe_exec_start(struct probe_op *op, const struct probe_target *t, struct dh_err **err);
+int probe_grpc_start(struct probe_op *op, const struct probe_target *t, struct dh_err **err);
 void probe_http_free(struct probe_op *op);
 void probe_tcp_free(struct probe_op *op);
 void probe_exec_free(struct probe_op *op);
+void probe_grpc_free(struct probe_op *op);
+
+/* gRPC framing and the health answer (probes/grpc.c), pure functions. */
+#define PROBE_GRPC_PREFIX 5      /* compressed flag, 4-byte big-endian length */
+#define PROBE_GRPC_MSG_MAX 4096  /* the largest HealthCheckResponse read */
+/* The length-prefixed HealthCheckRequest{service} into *out (caller
+ * frees); -ENOMEM or -E2BIG. */
+int probe_grpc_frame_request(const char *service, uint8_t **out, size_t *len);
+/* Go's codes.Code names ("Unavailable"; "Code(42)" in buf otherwise). */
+const char *probe_grpc_code_name(int code, char *buf, size_t size);
+/* Appends grpc-message's percent-decoded text to out. */
+void probe_grpc_decode_message(const char *in, struct dh_buf *out);
+/* What a Check call got back. */
+struct probe_grpc_reply {
+        long http_status;
+        const char *content_type, *grpc_status, *grpc_message; /* NULL when absent */
+        const uint8_t *body;
+        size_t body_len;
+        bool truncated; /* the body went on past what was kept */
+};
+/* kubelet's result and message (appended to out) for a reply. */
+enum probe_result probe_grpc_evaluate(const struct probe_grpc_reply *r, int64_t timeout_ms, struct dh_buf *out);

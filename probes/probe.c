@@ -1,6 +1,6 @@
 /* Probe dispatch: picks the handler, resolves the port (kubelet's
  * ResolveContainerPort), and delivers every outcome from the loop. The
- * handlers live in probes/http.c, tcp.c and exec.c. */
+ * handlers live in probes/http.c, tcp.c, exec.c and grpc.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +83,7 @@ static void op_free(struct probe_op *op)
         case OP_HTTP: probe_http_free(op); break;
         case OP_TCP: probe_tcp_free(op); break;
         case OP_EXEC: probe_exec_free(op); break;
+        case OP_GRPC: probe_grpc_free(op); break;
         case OP_IMMEDIATE: break;
         }
         free(op->output);
@@ -157,9 +158,7 @@ struct probe_op *probe_run(struct probe_ctx *ctx, const struct probe_target *t, 
         } else if (p->tcpSocket) {
                 r = probe_tcp_start(op, t, err);
         } else if (p->grpc) {
-                /* gRPC health checking needs an HTTP/2 gRPC client; it lands
-                 * with the CRI backend. A failure, so it is seen. */
-                r = probe_finish_later(op, PROBE_FAILURE, "grpc probes are not supported yet", err);
+                r = probe_grpc_start(op, t, err);
         } else {
                 r = probe_finish_later(op, PROBE_UNKNOWN, "missing probe handler", err);
         }

@@ -1,7 +1,8 @@
 /* One probe execution (kubelet's prober.runProbe and pkg/probe) as an
  * asynchronous operation on the dh_loop: httpGet through dh_http, tcpSocket
  * as a non-blocking connect, exec in a forked helper that calls the
- * agent's (blocking) exec callback, grpc not yet. The result always comes
+ * agent's (blocking) exec callback, grpc as one HTTP/2 request through
+ * dh_http (grpc.health.v1 Health/Check). The result always comes
  * back through the done callback, from the loop, never from probe_run
  * itself. */
 #pragma once
@@ -54,7 +55,7 @@ typedef int (*probe_exec_fn)(void *ud, const char *container_id, const struct dh
 
 struct probe_ctx {
         struct dh_loop *loop;
-        struct dh_http *http;     /* for httpGet probes */
+        struct dh_http *http;     /* for httpGet and grpc probes */
         probe_exec_fn exec;       /* for exec probes; NULL: they report an error */
         void *exec_ud;
         const char *kube_version; /* "<major>.<minor>" for the User-Agent; NULL: PROBE_KUBE_VERSION */
@@ -65,7 +66,7 @@ struct probe_target {
         const struct pod_probe *spec;       /* the handler (timeoutSeconds too, unless timeout_ms) */
         const struct pod_container_port *ports; /* the container's, for named ports */
         size_t nports;
-        const char *pod_ip;                 /* default host of httpGet and tcpSocket */
+        const char *pod_ip;                 /* default host of httpGet and tcpSocket, grpc's host */
         const char *container_id;           /* for exec */
         int64_t timeout_ms;                 /* > 0 overrides spec->timeoutSeconds */
         /* A lifecycle hook's httpGet (lifecycle/handlers.go): User-Agent

@@ -5,7 +5,7 @@ set -eu
 PKGS=(
         gcc make pkg-config
         libcurl4-openssl-dev libjansson-dev libyaml-dev libssl-dev libseccomp-dev
-        libprotobuf-c-dev
+        libprotobuf-c-dev          # grpc probes (probes/grpc-health.pb-c.c is generated and committed)
         libmicrohttpd-dev          # the healthz server (lib/httpserver.c)
         zlib1g-dev libzstd-dev     # gzip and zstd image layers
         docker-registry apache2-utils skopeo umoci   # image tests: a real registry, htpasswd; bench baseline
@@ -14,6 +14,12 @@ PKGS=(
         jq tar gzip                # scripts/build-test-image and the import tests
         iproute2 util-linux bsdutils procps   # bsdutils: script(1) gives tests a pty
 )
+# The grpc probe tests talk to a real gRPC server: grpcio and its standard
+# health servicer (tests/integration/grpchealth.py), from PyPI.
+if ! python3 -c 'import grpc, grpc_health.v1.health' 2>/dev/null; then
+        echo "deps: installing grpcio grpcio-health-checking (pip)"
+        python3 -m pip install --quiet --root-user-action=ignore grpcio grpcio-health-checking
+fi
 missing=()
 for p in "${PKGS[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,6 +1,7 @@
 /* lib/http against a loopback server the test starts: request bodies and
  * headers, custom methods, the overall timeout, Location, error bodies and
- * the header and body limits; and the URL helpers redirects use. */
+ * the header and body limits, captured headers, HTTP/2 prior knowledge
+ * against an HTTP/1 server; and the URL helpers redirects use. */
 #include <errno.h>
 
 #include "lib/http.h"
@@ -16,6 +17,8 @@ static void routes(int fd, const struct testhttpd_req *r)
                         return;
                 testhttpd_respond(fd, 200, "Content-Type: text/plain\r\n", b);
                 free(b);
+        } else if (strcmp(r->path, "/captured") == 0) {
+                testhttpd_respond(fd, 200, "Grpc-Status: 7\r\nX-Twice: a\r\nx-twice:  b \r\n", "c");
         } else if (strcmp(r->path, "/slow") == 0) {
                 sleep(10);
                 testhttpd_respond(fd, 200, NULL, "late");
@@ -45,6 +48,8 @@ struct result {
         char *body, *location, *content_type;
         int err_code;
         char *err_msg;
+        char *captured[3];
+        bool connected;
 };
 
 static void on_done(void *ud, struct dh_http_resp *resp, struct dh_err *err)
@@ -57,6 +62,9 @@ static void on_done(void *ud, struct dh_http_resp *resp, struct dh_err *err)
         r->content_type = resp->content_type ? strdup(resp->content_type) : NULL;
         r->err_code = err ? err->code : 0;
         r->err_msg = err ? strdup(err->msg) : NULL;
+        for (int i = 0; i < 3; i++)
+                r->captured[i] = resp->captured[i] ? strdup(resp->captured[i]) : NULL;
+        r->connected = resp->connected;
 }
 
 static void result_free(struct result *r)
@@ -65,6 +73,8 @@ static void result_free(struct result *r)
         free(r->location);
         free(r->content_type);
         free(r->err_msg);
+        for (int i = 0; i < 3; i++)
+                free(r->captured[i]);
 }
 
 static void on_poll(struct dh_loop *l, void *ud)
@@ -115,6 +125,63 @@ static void run(struct dh_http_req *req, struct result *out)
         dh_http_free(h);
         dh_loop_free(loop);
         CHECK(out->done);
+}
+
+TEST(captured_headers_and_connected)
+{
+        const char *names[] = { "grpc-status", "X-Twice", "x-absent" };
+        struct dh_http_req req = { .url = url("/captured"), .max_body = 64, .capture = names, .ncapture = 3 };
+        struct result r;
+        run(&req, &r);
+        CHECK_INT(r.status, 200);
+        CHECK_STR(r.captured[0], "7");
+        CHECK_STR(r.captured[1], "b"); /* the last one, trimmed */
+        CHECK(r.captured[2] == NULL);
+        CHECK(r.connected);
+        result_free(&r);
+
+        /* too many names: refused at the start */
+        const char *five[] = { "a", "b", "c", "d", "e" };
+        struct dh_http_req many = { .url = url("/captured"), .capture = five, .ncapture = 5 };
+        struct dh_loop *loop = NULL;
+        struct dh_http *h = NULL;
+        struct dh_err *e = NULL;
+        CHECK_INT(dh_loop_new(&loop, NULL), 0);
+        CHECK_INT(dh_http_new(loop, &h, NULL), 0);
+        CHECK(dh_http_start(h, &many, on_done, &r, &e) == NULL);
+        CHECK_INT(e ? e->code : 0, DH_ELIMIT);
+        dh_err_free(e);
+        dh_http_free(h);
+        dh_loop_free(loop);
+}
+
+TEST(http2_prior_knowledge_against_http1_and_no_connection)
+{
+        /* an HTTP/1 server does not speak h2c: an error, not a hang */
+        struct dh_http_req req = { .url = url("/captured"), .method = "POST", .body = "x", .body_len = 1,
+                                   .max_body = 64, .http2_prior_knowledge = true, .fresh_connection = true,
+                                   .timeout_ms = 3000 };
+        struct result r;
+        run(&req, &r);
+        CHECK(r.err_code != 0);
+        CHECK(r.err_code != ETIMEDOUT);
+        CHECK(r.connected);
+        CHECK_INT(r.status, 0);
+        result_free(&r);
+
+        /* a closed port: refused, never connected */
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t alen = sizeof a;
+        CHECK(bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &alen) == 0);
+        close(fd);
+        char u[64];
+        snprintf(u, sizeof u, "http://127.0.0.1:%d/", ntohs(a.sin_port));
+        struct dh_http_req closed = { .url = u, .max_body = 64, .http2_prior_knowledge = true };
+        run(&closed, &r);
+        CHECK_INT(r.err_code, ECONNREFUSED);
+        CHECK(!r.connected);
+        result_free(&r);
 }
 
 TEST(post_with_body_and_headers)

@@ -1,8 +1,9 @@
 /* One probe at a time against real things on loopback: an HTTP server the
  * test forks (statuses, same- and other-host redirects, slow and big
  * answers, an echo of the request), TCP listeners, a closed port, a
- * listener whose backlog is full (SYNs dropped: the black hole), and an
- * exec runner that exits, prints, sleeps or fails as told. */
+ * listener whose backlog is full (SYNs dropped: the black hole), an exec
+ * runner that exits, prints, sleeps or fails as told, and grpc probes that
+ * find no gRPC server. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -350,12 +351,53 @@ TEST(http_ports_and_errors)
         EXPECT_HAS(run(&t), PROBE_FAILURE, "Get \"https://127.0.0.1:");
 }
 
-TEST(grpc_is_not_supported_yet)
+static int closed_port(void)
 {
-        struct pod_grpc_action gr = { .port = { .set = true, .v = 9000 } };
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t alen = sizeof a;
+        CHECK(bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &alen) == 0);
+        close(fd);
+        return ntohs(a.sin_port);
+}
+
+/* Without a gRPC server: what cannot connect waits out the timeout, as
+ * grpc-go's blocking dial does, and fails in kubelet's words. (A real
+ * gRPC server: tests/integration/grpc-probe.sh.) */
+TEST(grpc_without_a_grpc_server)
+{
+        struct pod_grpc_action gr = { .port = { .set = true, .v = closed_port() } };
         struct pod_probe p = { .grpc = &gr };
-        struct probe_target t = { .spec = &p };
-        EXPECT(run(&t), PROBE_FAILURE, "grpc probes are not supported yet");
+        struct probe_target t = { .spec = &p, .timeout_ms = 300 };
+        char want[160];
+        snprintf(want, sizeof want,
+                 "timeout: failed to connect service \"127.0.0.1:%d\" within 300ms: context deadline exceeded",
+                 (int)gr.port.v);
+        uint64_t t0 = dh_now_ms();
+        EXPECT(run(&t), PROBE_FAILURE, want);
+        uint64_t took = dh_now_ms() - t0;
+        CHECK(took >= 290 && took < 2000);
+
+        /* an HTTP/1 server does not speak h2c: grpc-go never gets a transport */
+        gr.port.v = srv.port;
+        snprintf(want, sizeof want,
+                 "timeout: failed to connect service \"127.0.0.1:%d\" within 300ms: context deadline exceeded",
+                 srv.port);
+        EXPECT(run(&t), PROBE_FAILURE, want);
+
+        /* IPv6 addresses are bracketed as net.JoinHostPort does */
+        gr.port.v = 1;
+        t.pod_ip = "::1";
+        EXPECT(run(&t), PROBE_FAILURE,
+               "timeout: failed to connect service \"[::1]:1\" within 300ms: context deadline exceeded");
+
+        /* no port, no IP: the probe cannot run */
+        gr.port.v = 0;
+        t.pod_ip = "127.0.0.1";
+        EXPECT(run(&t), PROBE_UNKNOWN, "invalid port number: 0");
+        gr.port.v = 9000;
+        t.pod_ip = "";
+        EXPECT(run(&t), PROBE_UNKNOWN, "the pod has no IP address to probe");
 }
 
 /* A listener that never accepts, its backlog full: the kernel drops
@@ -374,6 +416,23 @@ static int black_hole(int *port, int fillers[4])
         }
         *port = ntohs(a.sin_port);
         return l;
+}
+
+TEST(grpc_black_hole)
+{
+        int fillers[4], port = 0;
+        int l = black_hole(&port, fillers);
+        CHECK(l >= 0);
+        struct pod_grpc_action gr = { .port = { .set = true, .v = port } };
+        struct pod_probe p = { .grpc = &gr };
+        struct probe_target t = { .spec = &p, .timeout_ms = 300 };
+        char want[160];
+        snprintf(want, sizeof want,
+                 "timeout: failed to connect service \"127.0.0.1:%d\" within 300ms: context deadline exceeded", port);
+        EXPECT(run(&t), PROBE_FAILURE, want);
+        for (int i = 0; i < 4; i++)
+                close(fillers[i]);
+        close(l);
 }
 
 TEST(tcp_open_closed_and_black_hole)
@@ -513,6 +572,39 @@ TEST(exec_cancel_kills_the_helper)
         CHECK(!g.done);
         env_free(&e);
         test_rmtree(dir);
+}
+
+/* A grpc probe cancelled while it waits to dial again, and one cancelled
+ * with its request in flight (a black hole): nothing runs afterwards. */
+TEST(grpc_cancel)
+{
+        struct pod_grpc_action gr = { .port = { .set = true, .v = closed_port() } };
+        struct pod_probe p = { .grpc = &gr };
+        struct probe_target t = { .spec = &p, .timeout_ms = 5000, .pod_ip = "127.0.0.1" };
+        int fillers[4], port = 0;
+        int l = black_hole(&port, fillers);
+        CHECK(l >= 0);
+        for (int i = 0; i < 2; i++) {
+                struct env e;
+                CHECK(env_init(&e));
+                struct got g = { 0 };
+                if (i == 1)
+                        gr.port.v = port;
+                struct probe_op *op = probe_run(&e.ctx, &t, on_done, &g, NULL);
+                CHECK(op != NULL);
+                struct dh_timer *stop = dh_loop_timer(e.loop, 200, on_guard, NULL, NULL);
+                (void)stop;
+                dh_loop_run(e.loop); /* refused and waiting to redial / connecting */
+                CHECK(!g.done);
+                probe_cancel(op);
+                stop = dh_loop_timer(e.loop, 1200, on_guard, NULL, NULL);
+                dh_loop_run(e.loop); /* past the redial */
+                CHECK(!g.done);
+                env_free(&e);
+        }
+        for (int i = 0; i < 4; i++)
+                close(fillers[i]);
+        close(l);
 }
 
 TEST(no_runner_and_no_handler)
