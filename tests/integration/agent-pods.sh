@@ -43,8 +43,9 @@ PENDING=${DECKHAND_TEST_PENDING:-0}
 # Container GC (a round a minute, once it lands) would remove the exited
 # instances whose times the checks read: not during this test.
 start_agent() {
-        DECKHAND_CONTAINER_GC_PERIOD_MS=3600000 "$BUILD_DIR/deckhand" --config "$tmp/kubelet.yaml" --root-dir "$DECKHAND_ROOT_DIR" \
-                --pod-manifest-path "$M" --hostname-override Node1 >>"$tmp/agent.log" 2>&1 &
+        DECKHAND_CONTAINER_GC_PERIOD_MS=3600000 "$BUILD_DIR/deckhand" --config "$tmp/kubelet.yaml" \
+                --root-dir "$DECKHAND_ROOT_DIR" --pod-manifest-path "$M" --hostname-override Node1 \
+                >>"$tmp/agent.log" 2>&1 &
         agent_pid=$!
 }
 # poll SECONDS command...: until the command succeeds or the deadline.
@@ -78,7 +79,9 @@ EOF
 # A container running SCRIPT that exits at once on SIGTERM (pid 1 ignores
 # signals it does not handle).
 SLEEPER='trap \"exit 0\" TERM; while :; do sleep 0.2; done'
-ctr_yaml() { # NAME SCRIPT [INDENT-FREE EXTRA LINES...]
+# ctr_yaml NAME SCRIPT: a container list entry running sh -c SCRIPT (its
+# further fields are appended by the caller, indented by four).
+ctr_yaml() {
         cat <<EOF
   - name: $1
     image: deckhand.local/busybox
@@ -144,7 +147,7 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
 cpid() {
         local d pid
         [ -n "$1" ] || return 1
-        d=$(find /sys/fs/cgroup -type d -name "*$1*" 2>/dev/null | head -1)
+        d=$(find /sys/fs/cgroup -path "*/$cgparent/*" -type d -name "*$1*" 2>/dev/null | head -1)
         [ -n "$d" ] || return 1
         for pid in $(cat "$d/cgroup.procs"); do
                 awk '/^NSpid:/ && $NF == 1 {found = 1} END {exit !found}' "/proc/$pid/status" 2>/dev/null &&
