@@ -167,8 +167,18 @@ static void adopt_orphans(struct agent_podmgr *m, const struct rt_sandbox_list *
         }
 }
 
+/* kubelet's activeDeadlineHandler: a pod past its activeDeadlineSeconds
+ * is synced (stopped, then failed) though nothing changed in the runtime,
+ * until its status says Failed. */
+static bool past_deadline(const struct pm_pod *p, int64_t now_ns)
+{
+        return p->sp && !(p->has_status && p->status.phase == AGENT_PHASE_FAILED) &&
+               agent_pod_past_active_deadline(p->sp->pod, p->start_time_ns, now_ns);
+}
+
 /* kubelet's PLEG: list everything, sync the pods whose containers or
- * sandboxes changed, and those waiting for a back-off to pass. */
+ * sandboxes changed, those waiting for a back-off to pass, and those past
+ * their active deadline. */
 static void relist(struct dh_loop *l, void *ud)
 {
         struct agent_podmgr *m = ud;
@@ -188,10 +198,11 @@ static void relist(struct dh_loop *l, void *ud)
         m->last_relist_ms = dh_now_ms();
         if (m->sources_ready && !pm_gc_running(m))
                 adopt_orphans(m, &sl);
+        int64_t now_ns = dh_realtime_ns();
         for (size_t i = 0; i < m->n; i++) {
                 struct pm_pod *p = m->pods[i];
                 uint64_t h = fingerprint(p->uid, &sl, &cl);
-                if (h != p->fingerprint || p->recheck || p->pending) {
+                if (h != p->fingerprint || p->recheck || p->pending || past_deadline(p, now_ns)) {
                         p->fingerprint = h;
                         p->recheck = false;
                         pm_schedule(m, p);

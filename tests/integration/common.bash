@@ -8,10 +8,19 @@ T_NAME=$(basename "$0")
 pass() { T_PASSED=$((T_PASSED + 1)); }
 fail() { T_FAILED=$((T_FAILED + 1)); echo "  FAIL: $*" >&2; }
 
-# check "description" command...: passes when the command exits 0.
+# check "description" command...: passes when the command exits 0. With
+# T_VERBOSE=1 passing checks are printed too (say, to show the figures a
+# description carries).
+T_VERBOSE=${T_VERBOSE:-0}
 check() {
         local what=$1; shift
-        if "$@"; then pass; else fail "$what"; fi
+        if "$@"; then
+                pass
+                [ "$T_VERBOSE" = 1 ] && echo "  ok: $what"
+        else
+                fail "$what"
+        fi
+        return 0
 }
 
 # run_capture VAR_OUT VAR_RC cmd...: runs cmd with a 20 s bound, capturing
