@@ -26,6 +26,29 @@ struct pm_pod *pm_find(struct agent_podmgr *m, const char *uid)
         return NULL;
 }
 
+/* The terminating pod with the same full name as p (another incarnation
+ * of a static pod: its file changed or was renamed), or NULL. */
+static struct pm_pod *old_incarnation(struct agent_podmgr *m, const struct pm_pod *p)
+{
+        if (!p->sp || p->terminating)
+                return NULL;
+        for (size_t i = 0; i < m->n; i++) {
+                struct pm_pod *q = m->pods[i];
+                if (q != p && q->terminating && q->sp && strcmp(q->sp->key, p->sp->key) == 0)
+                        return q;
+        }
+        return NULL;
+}
+
+/* kubelet's allowStaticPodStart: a static pod starts only once no other
+ * static pod of its full name is still running or stopping, so two
+ * incarnations never run side by side. It stays pending; forgetting the
+ * old one schedules it. */
+static bool waits_for_old_incarnation(struct agent_podmgr *m, const struct pm_pod *p)
+{
+        return old_incarnation(m, p) != NULL;
+}
+
 static void run_pending(struct dh_loop *l, void *ud)
 {
         (void)l;
@@ -35,7 +58,7 @@ static void run_pending(struct dh_loop *l, void *ud)
          * start again after each one. */
         for (size_t i = 0; i < m->n;) {
                 struct pm_pod *p = m->pods[i];
-                if (!p->pending || pm_busy(p)) {
+                if (!p->pending || pm_busy(p) || waits_for_old_incarnation(m, p)) {
                         i++;
                         continue;
                 }
@@ -89,6 +112,10 @@ void pm_forget(struct agent_podmgr *m, struct pm_pod *p)
                 m->n--;
                 break;
         }
+        /* A new incarnation waiting for this one may start now. */
+        for (size_t i = 0; p->sp && i < m->n; i++)
+                if (m->pods[i]->sp && strcmp(m->pods[i]->sp->key, p->sp->key) == 0)
+                        pm_schedule(m, m->pods[i]);
         pm_pod_free(p);
 }
 
@@ -172,7 +199,7 @@ static void adopt_orphans(struct agent_podmgr *m, const struct rt_sandbox_list *
  * until its status says Failed. */
 static bool past_deadline(const struct pm_pod *p, int64_t now_ns)
 {
-        return p->sp && !(p->has_status && p->status.phase == AGENT_PHASE_FAILED) &&
+        return p->sp && !p->terminating && !(p->has_status && p->status.phase == AGENT_PHASE_FAILED) &&
                agent_pod_past_active_deadline(p->sp->pod, p->start_time_ns, now_ns);
 }
 
@@ -301,6 +328,9 @@ void agent_podmgr_add(struct agent_podmgr *m, const struct agent_static_pod *sp)
         agent_static_pod_unref((struct agent_static_pod *)p->sp);
         p->sp = agent_static_pod_ref((struct agent_static_pod *)sp);
         p->grace_s = grace_of(sp->pod);
+        struct pm_pod *old = old_incarnation(m, p);
+        if (old)
+                log_info("pod %s: waits until %s, of the same name, has stopped", p->label, old->label);
         pm_schedule(m, p);
 }
 

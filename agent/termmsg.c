@@ -53,31 +53,62 @@ static int read_tail(const char *path, size_t max, char **out)
         return (int)len;
 }
 
-/* The last lines of the container's log, both streams, as text. */
+/* The last AGENT_TERMINATION_LOG_MAX bytes written to it (a circular
+ * buffer, as the kubelet's circbuf). */
+struct ring {
+        char buf[AGENT_TERMINATION_LOG_MAX];
+        size_t start, len;
+};
+
+static ssize_t ring_write(void *cookie, const char *data, size_t n)
+{
+        struct ring *r = cookie;
+        for (size_t i = 0; i < n; i++) {
+                size_t at = (r->start + r->len) % sizeof r->buf;
+                r->buf[at] = data[i];
+                if (r->len < sizeof r->buf)
+                        r->len++;
+                else
+                        r->start = (r->start + 1) % sizeof r->buf;
+        }
+        return (ssize_t)n;
+}
+
+static char *ring_string(const struct ring *r)
+{
+        char *s = malloc(r->len + 1);
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < r->len; i++)
+                s[i] = r->buf[(r->start + i) % sizeof r->buf];
+        s[r->len] = '\0';
+        return s;
+}
+
+/* The last 80 lines of the container's log, both streams, cut to their
+ * last 2 KiB (readLastStringFromContainerLogs). */
 static int read_log_tail(const char *log_path, char **out)
 {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
-        if (!f)
+        struct ring *r = calloc(1, sizeof *r);
+        if (!r)
                 return -ENOMEM;
+        FILE *f = fopencookie(r, "w", (cookie_io_functions_t){ .write = ring_write });
+        if (!f) {
+                free(r);
+                return -ENOMEM;
+        }
         struct rt_log_read_opts o = RT_LOG_READ_OPTS_INIT;
         o.tail_lines = AGENT_TERMINATION_LOG_LINES;
-        o.limit_bytes = AGENT_TERMINATION_LOG_MAX;
         _cleanup_err_ struct dh_err *err = NULL;
-        int r = rt_log_read(log_path, &o, f, NULL, &err);
-        if (fclose(f) != 0 || !buf) {
-                free(buf);
-                return -ENOMEM;
-        }
-        if (r < 0) { /* kubelet logs the failure and reports no message */
-                free(buf);
-                return 0;
-        }
-        if (len > AGENT_TERMINATION_LOG_MAX)
-                buf[AGENT_TERMINATION_LOG_MAX] = '\0';
-        *out = buf;
-        return 0;
+        int ret = rt_log_read(log_path, &o, f, NULL, &err);
+        fclose(f);
+        if (ret < 0)
+                ret = asprintf(out, "Error on reading termination message from logs: %s", err->msg) < 0
+                              ? -ENOMEM : 0;
+        else
+                ret = (*out = ring_string(r)) ? 0 : -ENOMEM;
+        free(r);
+        return ret;
 }
 
 /* The message from the file mounted at path; *fallback says whether the

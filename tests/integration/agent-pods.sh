@@ -13,9 +13,8 @@
 # after the fact. Measured times are printed in the check descriptions.
 #
 # Checks of behaviour the agent does not have yet are marked PENDING and
-# run only with DECKHAND_TEST_PENDING=1: termination messages (File and
-# FallbackToLogsOnError), a static pod's new incarnation waiting for the
-# old one to stop, no sandbox state left by a creation cut short.
+# run only with DECKHAND_TEST_PENDING=1: no sandbox state left by a
+# creation cut short.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/integration/common.bash
@@ -497,7 +496,7 @@ check "  its container is stopped" poll 10 deadline_stopped
 check "  and reported terminated" poll 10 now_q deadline '.containerStatuses[0].state.terminated != null'
 check "  and not restarted" test "$(cq deadline deadline length)" = 1
 
-# ============ 9. termination messages (PENDING) ============
+# ============ 9. termination messages ============
 # message_is POD FILE: the pod's container terminated with FILE's text as
 # its message (in the last list).
 message_is() {
@@ -522,7 +521,7 @@ termination_messages() {
         check "  at most their last 2048 bytes (got $(val fallbig '.containerStatuses[0].state.terminated.message | length') characters)" \
                 message_is fallbig "$tmp/want.fallbig"
 }
-# ============ 6b. a static pod's new incarnation waits for the old (PENDING) ============
+# ============ 6b. a static pod's new incarnation waits for the old ============
 # kubelet (pod_workers.go, allowStaticPodStart) starts a static pod only
 # when no other static pod of the same full name is started: a changed or
 # renamed file's pod waits until the old one has terminated.
@@ -540,12 +539,8 @@ static_pod_handover() {
         check "a renamed file's pod too (old stopped $(log_time "$u2" stopped), new began $(log_time "$u3" "creating sandbox"))" \
                 new_after_old "$u2" "$u3"
 }
-if [ "$PENDING" = 1 ]; then
-        termination_messages
-        static_pod_handover
-else
-        echo "$T_NAME: PENDING checks not run (termination messages, static pod handover); DECKHAND_TEST_PENDING=1 runs them" >&2
-fi
+termination_messages
+static_pod_handover
 
 # ============ 7. the agent killed with SIGKILL mid-flight ============
 # The pods that keep changing go first; those left must not change at all.
