@@ -1,0 +1,400 @@
+#!/bin/bash
+# The agent's figures (issue 5), taken with the real thing: build/deckhand
+# --pod-manifest-path on the built-in runtime with the local busybox image,
+# state and root dirs in a temporary directory. It prints a table of
+#  1. one pod: manifest renamed into the watched directory -> its container's
+#     command runs (median and p90 of --runs single pods), and -> the agent's
+#     status says Running;
+#  2. --pods pods at once: all their containers run, and the agent reports
+#     them all Running, (a) moved into the directory of a running agent and
+#     (b) present before the agent starts;
+#  3. steady state: --pods hostNetwork pods each serving busybox httpd on
+#     its own 127.0.0.1 port with an httpGet readinessProbe every 10 s; once
+#     all are Ready, the agent's RSS (and VmHWM) and CPU over --window
+#     seconds, plus the shims' total RSS for information;
+# each next to its target with PASS/MISS. Like every benchmark here it
+# asserts nothing about time: it exits non-zero only when something fails
+# functionally (a pod that never runs, the agent dying).
+#
+# A container "runs" when its command writes its name into a FIFO on a
+# hostPath volume, which the bench keeps open (read-write, so neither side
+# blocks in open) and reads with bash's builtin read: the moment is taken
+# with $EPOCHREALTIME, no polling and no fork. The agent's status is polled
+# through `deckctl get pods` every --poll-ms, so those figures carry that
+# resolution and the poller competes for the CPU.
+#
+# Prerequisites: a built tree (make -j2) and root (namespaces, mounts,
+# cgroups). Run from anywhere:
+#   bench/agent.sh [--runs N] [--pods N] [--window S] [--port-base P]
+#                  [--poll-ms MS] [--agent-v LEVEL] [--keep-log FILE]
+# $DECKHAND_BUILD picks the build directory (default build/). Whatever
+# happens (Ctrl-C included) the pods are removed through their files, the
+# agent is stopped, and leftover sandboxes, shims, mounts, cgroups and the
+# temporary directory are removed.
+set -u
+cd "$(dirname "$0")/.."
+runs=20 npods=100 window=60 port_base=18100 poll_ms=20 agent_v="" keep_log=""
+usage() {
+        echo "usage: bench/agent.sh [--runs N] [--pods N] [--window S] [--port-base P]" \
+                "[--poll-ms MS] [--agent-v LEVEL] [--keep-log FILE]" >&2
+        exit 2
+}
+while [ $# -gt 0 ]; do
+        case $1 in
+        --runs) runs=$2; shift 2 ;;
+        --pods) npods=$2; shift 2 ;;
+        --window) window=$2; shift 2 ;;
+        --port-base) port_base=$2; shift 2 ;;
+        --poll-ms) poll_ms=$2; shift 2 ;;
+        --agent-v) agent_v=$2; shift 2 ;;
+        --keep-log) keep_log=$2; shift 2 ;;
+        *) usage ;;
+        esac
+done
+for v in "$runs" "$npods" "$window" "$port_base" "$poll_ms"; do
+        [[ $v =~ ^[1-9][0-9]*$ ]] || usage
+done
+[ "$(id -u)" -eq 0 ] || { echo "bench/agent.sh: needs root (namespaces, mounts, cgroups)" >&2; exit 1; }
+BUILD_DIR=${DECKHAND_BUILD:-$PWD/build}
+CTL=$BUILD_DIR/deckctl AGENT=$BUILD_DIR/deckhand
+for b in "$CTL" "$AGENT" "$BUILD_DIR/deckhand-shim"; do
+        [ -x "$b" ] || { echo "bench/agent.sh: $b missing: run make -j2 first" >&2; exit 1; }
+done
+
+TARGET_ONE_MS=100 TARGET_MANY_MS=3000 TARGET_RSS_KB=10240 TARGET_CPU_PCT=1
+GRACE_WAIT_S=120 # bound on any wait for pods to come or go
+
+tmp=$(mktemp -d /tmp/deckhand-bench-agent.XXXXXX)
+export DECKHAND_STATE_DIR=$tmp/state DECKHAND_ROOT_DIR=$tmp/root DECKHAND_SHIM=$BUILD_DIR/deckhand-shim
+cgparent=deckhand-bench-agent-$$
+man=$tmp/manifests stage=$tmp/stage shared=$tmp/shared www=$tmp/www
+agent_pid=""
+
+# --- time, waiting, statistics ---
+now_us() { echo "${EPOCHREALTIME/./}"; }
+ms_since() { # START_US [END_US] -> milliseconds with 2 decimals
+        local d=$((${2:-$(now_us)} - $1))
+        printf '%d.%02d' $((d / 1000)) $((d % 1000 / 10))
+}
+# pause MS: sleeps without a fork (a read that times out on a FIFO nobody
+# writes to).
+pause() { read -r -t "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))" -u 4 _ 2>/dev/null; }
+die() { echo "bench/agent.sh: $*" >&2; exit 1; }
+# stats FILE -> "median p90 min max n" of the numbers in FILE, one a line.
+stats() {
+        sort -n "$1" | awk '{ v[NR] = $1 } END {
+                if (NR == 0) { print "nan nan nan nan 0"; exit }
+                med = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+                r = int(0.9 * NR); if (r < 0.9 * NR) r++
+                printf "%.2f %.2f %.2f %.2f %d\n", med, v[r], v[1], v[NR], NR }'
+}
+verdict() { awk -v x="$1" -v t="$2" 'BEGIN { print (x + 0 <= t + 0) ? "PASS" : "MISS" }'; }
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# --- the agent ---
+agent_alive() { [ -n "$agent_pid" ] && kill -0 "$agent_pid" 2>/dev/null; }
+start_agent() {
+        "$AGENT" --config "$tmp/kubelet.yaml" --root-dir "$DECKHAND_ROOT_DIR" \
+                --pod-manifest-path "$man" --hostname-override bench ${agent_v:+-v "$agent_v"} \
+                >>"$tmp/agent.log" 2>&1 &
+        agent_pid=$!
+}
+wait_agent_socket() {
+        local end=$((SECONDS + 20))
+        until "$CTL" get pods >/dev/null 2>&1; do
+                agent_alive || die "the agent exited (see its log: --keep-log FILE)"
+                [ $SECONDS -lt $end ] || die "the agent's socket never answered"
+                pause 10
+        done
+}
+stop_agent() {
+        agent_alive || { agent_pid=""; return 0; }
+        kill -TERM "$agent_pid"
+        local end=$((SECONDS + 15))
+        while agent_alive && [ $SECONDS -lt $end ]; do pause 50; done
+        agent_alive && kill -KILL "$agent_pid"
+        wait "$agent_pid" 2>/dev/null
+        agent_pid=""
+}
+# kb PID FIELD: a /proc/PID/status field in kB (VmRSS, VmHWM, RssAnon...).
+kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+# mem_split PID -> "anon file pss" kB (RssAnon, RssFile+RssShmem, Pss).
+mem_split() {
+        echo "$(kb "$1" RssAnon) $(($(kb "$1" RssFile) + $(kb "$1" RssShmem)))" \
+                "$(awk '$1 == "Pss:" { print $2 }' "/proc/$1/smaps_rollup")"
+}
+# "NAME STATUS READY" of the agent's pods, one a line.
+pod_states() { "$CTL" get pods 2>/dev/null | awk 'NR > 1 { print $1, $3, $2 }'; }
+count_running() { pod_states | awk '$2 == "Running" { n++ } END { print n + 0 }'; }
+count_ready() { pod_states | awk '$2 == "Running" { split($3, r, "/"); if (r[1] == r[2]) n++ } END { print n + 0 }'; }
+# wait_count FN N: polls FN until it prints >= N; echoes when (us) or fails.
+wait_count() {
+        local end=$((SECONDS + GRACE_WAIT_S))
+        while [ "$($1)" -lt "$2" ]; do
+                agent_alive || die "the agent exited"
+                [ $SECONDS -lt $end ] || die "$1 stayed below $2 for ${GRACE_WAIT_S} s"
+                pause "$poll_ms"
+        done
+        now_us
+}
+# No manifests, no sandboxes, the agent lists no pods.
+all_gone() {
+        [ -z "$("$CTL" pods -q 2>/dev/null)" ] || return 1
+        ! agent_alive || [ -z "$(pod_states)" ]
+}
+remove_all_pods() {
+        rm -f "$man"/*
+        local end=$((SECONDS + GRACE_WAIT_S))
+        until all_gone; do
+                [ $SECONDS -lt $end ] || { echo "bench/agent.sh: pods still there after ${GRACE_WAIT_S} s" >&2; return 1; }
+                pause 50
+        done
+        return 0
+}
+
+# --- cleanup, also on Ctrl-C and failures ---
+our_shims() { # pids of the shims of this bench's state dir
+        local d args
+        for d in /proc/[0-9]*; do
+                mapfile -d '' -t args 2>/dev/null <"$d/cmdline" || continue
+                [[ ${args[0]-} == *deckhand-shim && " ${args[*]} " == *" $tmp/state "* ]] && echo "${d#/proc/}"
+        done
+}
+cleanup() {
+        set +e
+        trap - INT TERM
+        if agent_alive; then
+                remove_all_pods
+                stop_agent
+        fi
+        local p
+        for p in $("$CTL" pods -q 2>/dev/null); do
+                timeout 20 "$CTL" stopp "$p" >/dev/null 2>&1
+                timeout 20 "$CTL" rmp "$p" >/dev/null 2>&1
+        done
+        for p in $(our_shims); do kill -KILL "$p" 2>/dev/null; done
+        exec 3>&- 4>&-
+        [ -n "$keep_log" ] && [ -f "$tmp/agent.log" ] && cp "$tmp/agent.log" "$keep_log"
+        grep -F " $tmp" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m"; done
+        for c in /sys/fs/cgroup/*/"$cgparent" /sys/fs/cgroup/"$cgparent"; do
+                [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} + 2>/dev/null
+        done
+        rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'echo "bench/agent.sh: interrupted" >&2; exit 130' INT TERM
+
+# --- setup: image, configuration, FIFOs, manifests ---
+mkdir -p "$man" "$stage" "$shared" "$www" "$tmp/logs"
+mkfifo "$shared/ran" "$tmp/idle"
+exec 3<>"$shared/ran" 4<>"$tmp/idle"
+echo ok >"$www/index.html"
+scripts/build-test-image "$tmp/img" >/dev/null || die "scripts/build-test-image failed"
+"$CTL" images import "$tmp/img" --name deckhand.local/busybox >/dev/null || die "image import failed"
+cat >"$tmp/kubelet.yaml" <<EOF
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+podLogsDir: $tmp/logs
+cgroupRoot: /$cgparent
+resolvConf: ""
+EOF
+
+# sleep_pod NAME: a pod whose container announces itself on the FIFO, then
+# idles until SIGTERM (which it handles, so removal does not wait out the
+# grace period as an init process ignoring SIGTERM would).
+sleep_pod() {
+        cat <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: c
+    image: deckhand.local/busybox
+    imagePullPolicy: Never
+    command: ["sh", "-c", "trap 'exit 0' TERM; echo $1 >/bench/ran; while :; do sleep 1 & wait \$!; done"]
+    volumeMounts:
+    - {name: bench, mountPath: /bench}
+  volumes:
+  - name: bench
+    hostPath: {path: $shared, type: Directory}
+EOF
+}
+# web_pod NAME PORT: hostNetwork, httpd on 127.0.0.1:PORT, an httpGet
+# readiness probe every 10 s.
+web_pod() {
+        cat <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+spec:
+  hostNetwork: true
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: web
+    image: deckhand.local/busybox
+    imagePullPolicy: Never
+    command: ["sh", "-c", "trap 'exit 0' TERM; echo $1 >/bench/ran; httpd -f -p 127.0.0.1:$2 -h /www & wait \$!"]
+    readinessProbe:
+      httpGet: {host: 127.0.0.1, port: $2, path: /index.html}
+      periodSeconds: 10
+    volumeMounts:
+    - {name: bench, mountPath: /bench}
+    - {name: www, mountPath: /www, readOnly: true}
+  volumes:
+  - name: bench
+    hostPath: {path: $shared, type: Directory}
+  - name: www
+    hostPath: {path: $www, type: Directory}
+EOF
+}
+drain_fifo() { while read -r -t 0.01 -u 3 _; do :; done; }
+# read_ran N FILE: reads N announcements, appending "us name" lines to FILE.
+read_ran() {
+        local i line
+        for ((i = 0; i < $1; i++)); do
+                read -r -t "$GRACE_WAIT_S" -u 3 line || die "only $i of $1 containers ran within ${GRACE_WAIT_S} s"
+                echo "$(now_us) $line" >>"$2"
+        done
+}
+# The n-th of the sorted "us name" lines of FILE, as ms since START_US.
+nth_ms() { ms_since "$3" "$(sort -n "$1" | sed -n "${2}p" | cut -d' ' -f1)"; }
+
+echo "deckhand agent benchmark: $(nproc) CPUs, $(uname -r), load average $(load) at start"
+echo "tmp $tmp on $(stat -f -c %T "$tmp"), $runs single pods, $npods pods at once, ${window} s window"
+
+# --- 1. one pod at a time ---
+start_agent
+wait_agent_socket
+idle_rss=$(kb "$agent_pid" VmRSS)
+read -r idle_anon idle_file idle_pss < <(mem_split "$agent_pid")
+: >"$tmp/one-ran" && : >"$tmp/one-running"
+for ((i = 1; i <= runs; i++)); do
+        sleep_pod "one-$i" >"$stage/one.yaml"
+        drain_fifo
+        t0=$(now_us)
+        mv "$stage/one.yaml" "$man/one.yaml"
+        read -r -t "$GRACE_WAIT_S" -u 3 _ || die "pod one-$i never ran"
+        t1=$(now_us)
+        t2=$(wait_count count_running 1) || exit 1
+        ran=$(ms_since "$t0" "$t1") running=$(ms_since "$t0" "$t2")
+        echo "$ran" >>"$tmp/one-ran"
+        echo "$running" >>"$tmp/one-running"
+        echo "  one pod $i: container ran after $ran ms, agent said Running after $running ms"
+        remove_all_pods || die "pod one-$i was not removed"
+done
+read -r one_med one_p90 one_min one_max _ < <(stats "$tmp/one-ran")
+read -r onr_med onr_p90 onr_min onr_max _ < <(stats "$tmp/one-running")
+echo "load average after 1: $(load)"
+
+# --- 2a. many pods moved into the directory of a running agent ---
+for ((i = 1; i <= npods; i++)); do sleep_pod "many-$i" >"$stage/many-$i.yaml"; done
+drain_fifo
+: >"$tmp/2a"
+t0=$(now_us)
+mv "$stage"/many-*.yaml "$man"/
+read_ran "$npods" "$tmp/2a"
+t2=$(wait_count count_running "$npods") || exit 1
+a_first=$(nth_ms "$tmp/2a" 1 "$t0") a_half=$(nth_ms "$tmp/2a" $(((npods + 1) / 2)) "$t0")
+a_all=$(nth_ms "$tmp/2a" "$npods" "$t0") a_running=$(ms_since "$t0" "$t2")
+t_rm=$(now_us)
+remove_all_pods || die "the $npods pods were not removed"
+a_removed=$(ms_since "$t_rm")
+echo "load average after 2a: $(load)"
+
+# --- 2b. the same pods present before the agent starts ---
+stop_agent
+for ((i = 1; i <= npods; i++)); do sleep_pod "many-$i" >"$man/many-$i.yaml"; done
+drain_fifo
+: >"$tmp/2b"
+t0=$(now_us)
+start_agent
+read_ran "$npods" "$tmp/2b"
+t2=$(wait_count count_running "$npods") || exit 1
+b_first=$(nth_ms "$tmp/2b" 1 "$t0") b_half=$(nth_ms "$tmp/2b" $(((npods + 1) / 2)) "$t0")
+b_all=$(nth_ms "$tmp/2b" "$npods" "$t0") b_running=$(ms_since "$t0" "$t2")
+remove_all_pods || die "the $npods pods were not removed"
+echo "load average after 2b: $(load)"
+
+# --- 3. steady state: probed hostNetwork web pods, a fresh agent ---
+stop_agent
+busy=$(ss -Hltn | awk '{ n = split($4, a, ":"); print a[n] }' |
+        awk -v lo="$port_base" -v hi=$((port_base + npods - 1)) '$1 >= lo && $1 <= hi' | sort -un | tr '\n' ' ')
+[ -z "$busy" ] || die "ports in use in $port_base-$((port_base + npods - 1)): $busy(pick another --port-base)"
+for ((i = 1; i <= npods; i++)); do web_pod "web-$i" $((port_base + i - 1)) >"$man/web-$i.yaml"; done
+drain_fifo
+: >"$tmp/3"
+t0=$(now_us)
+start_agent
+read_ran "$npods" "$tmp/3"
+t2=$(wait_count count_running "$npods") || exit 1
+t3=$(wait_count count_ready "$npods") || exit 1
+w_all=$(nth_ms "$tmp/3" "$npods" "$t0") w_running=$(ms_since "$t0" "$t2") w_ready=$(ms_since "$t0" "$t3")
+echo "load average before the window: $(load)"
+hz=$(getconf CLK_TCK)
+# cpu_ticks PID -> "self children" ticks (utime+stime, cutime+cstime).
+cpu_ticks() {
+        local s
+        s=$(<"/proc/$1/stat") || return 1
+        s=${s##*) }
+        read -r -a f <<<"$s"
+        echo $((f[11] + f[12])) $((f[13] + f[14]))
+}
+: >"$tmp/rss"
+read -r c0 cc0 < <(cpu_ticks "$agent_pid")
+w0=$(now_us)
+end=$((SECONDS + window))
+while [ $SECONDS -lt $end ]; do
+        agent_alive || die "the agent exited during the window"
+        kb "$agent_pid" VmRSS >>"$tmp/rss"
+        pause 1000
+done
+read -r c1 cc1 < <(cpu_ticks "$agent_pid")
+w1=$(now_us)
+hwm=$(kb "$agent_pid" VmHWM)
+read -r w_anon w_file w_pss < <(mem_split "$agent_pid")
+ready_after=$(count_ready)
+read -r rss_med _ rss_min rss_max _ < <(stats "$tmp/rss")
+cpu=$(awk -v t=$((c1 - c0)) -v hz="$hz" -v us=$((w1 - w0)) 'BEGIN { printf "%.2f", 100 * t / hz / (us / 1e6) }')
+cpu_ch=$(awk -v t=$((cc1 - cc0)) -v hz="$hz" -v us=$((w1 - w0)) 'BEGIN { printf "%.2f", 100 * t / hz / (us / 1e6) }')
+shim_kb=0 nshims=0
+for p in $(our_shims); do
+        r=$(kb "$p" VmRSS) && [ -n "$r" ] && shim_kb=$((shim_kb + r)) nshims=$((nshims + 1))
+done
+echo "load average after the window: $(load)"
+t_rm=$(now_us)
+remove_all_pods || die "the web pods were not removed"
+w_removed=$(ms_since "$t_rm")
+
+# --- the table ---
+row() { printf '%-52s %-36s %-12s %s\n' "$@"; }
+echo
+row "figure" "measured" "target" "verdict"
+row "1. one pod: manifest -> container runs" "median $one_med ms, p90 $one_p90" "<= $TARGET_ONE_MS ms" \
+        "$(verdict "$one_med" "$TARGET_ONE_MS")"
+row "   (min / max, n=$runs)" "$one_min / $one_max ms" "" ""
+row "   one pod: manifest -> agent says Running" "median $onr_med ms, p90 $onr_p90" "" "info"
+row "2a. $npods pods moved in (agent running): all ran" "$a_all ms" "<= $TARGET_MANY_MS ms" \
+        "$(verdict "$a_all" "$TARGET_MANY_MS")"
+row "    first / median container ran" "$a_first / $a_half ms" "" "info"
+row "    agent says all Running" "$a_running ms" "" "info"
+row "    files removed -> all pods gone" "$a_removed ms" "" "info"
+row "2b. $npods pods present at agent start: all ran" "$b_all ms" "<= $TARGET_MANY_MS ms" \
+        "$(verdict "$b_all" "$TARGET_MANY_MS")"
+row "    first / median container ran" "$b_first / $b_half ms" "" "info"
+row "    agent says all Running" "$b_running ms" "" "info"
+row "3. $npods probed web pods: all ran / Running / Ready" "$w_all / $w_running / $w_ready ms" "" "info"
+row "   agent RSS over ${window} s (VmRSS max)" "${rss_max%.*} kB (median ${rss_med%.*})" "<= $TARGET_RSS_KB kB" \
+        "$(verdict "$rss_max" "$TARGET_RSS_KB")"
+row "   agent VmHWM (peak since its start)" "$hwm kB" "" "info"
+row "   agent at the end: anon / file-backed / Pss" "$w_anon / $w_file / $w_pss kB" "" "info"
+row "   (idle agent, no pods: VmRSS; anon / file / Pss)" "$idle_rss kB; $idle_anon / $idle_file / $idle_pss" "" "info"
+row "   agent CPU over ${window} s (utime+stime)" "$cpu % of a core" "<= $TARGET_CPU_PCT %" \
+        "$(verdict "$cpu" "$TARGET_CPU_PCT")"
+row "   its reaped helpers' CPU (cutime+cstime)" "$cpu_ch % of a core" "" "info"
+row "   shims: $nshims processes, total RSS" "$shim_kb kB" "" "info"
+row "   pods still Ready after the window" "$ready_after of $npods" "" "info"
+row "   files removed -> all pods gone" "$w_removed ms" "" "info"
