@@ -26,17 +26,23 @@
 # Prerequisites: a built tree (make -j2) and root (namespaces, mounts,
 # cgroups). Run from anywhere:
 #   bench/agent.sh [--runs N] [--pods N] [--window S] [--port-base P]
-#                  [--poll-ms MS] [--agent-v LEVEL] [--keep-log FILE]
-# $DECKHAND_BUILD picks the build directory (default build/). Whatever
-# happens (Ctrl-C included) the pods are removed through their files, the
-# agent is stopped, and leftover sandboxes, shims, mounts, cgroups and the
-# temporary directory are removed.
+#                  [--poll-ms MS] [--agent-v LEVEL] [--keep DIR]
+#                  [--state-parent DIR]
+# --agent-v passes -v LEVEL to the agent; --keep DIR keeps the agent's log
+# and the raw samples (wall-clock microseconds, comparable with the log's
+# timestamps) for profiling. The runtime's state dir is made under
+# --state-parent (default /dev/shm: tmpfs, as /run/deckhand is meant to be;
+# /tmp puts it on disk, where every state file write is fsynced), the rest
+# under /tmp. $DECKHAND_BUILD picks the build directory (default build/).
+# Whatever happens (Ctrl-C included) the pods are removed through their
+# files, the agent is stopped, and leftover sandboxes, shims, mounts,
+# cgroups and the temporary directories are removed.
 set -u
 cd "$(dirname "$0")/.."
-runs=20 npods=100 window=60 port_base=18100 poll_ms=20 agent_v="" keep_log=""
+runs=20 npods=100 window=60 port_base=18100 poll_ms=20 agent_v="" keep="" state_parent=/dev/shm
 usage() {
         echo "usage: bench/agent.sh [--runs N] [--pods N] [--window S] [--port-base P]" \
-                "[--poll-ms MS] [--agent-v LEVEL] [--keep-log FILE]" >&2
+                "[--poll-ms MS] [--agent-v LEVEL] [--keep DIR] [--state-parent DIR]" >&2
         exit 2
 }
 while [ $# -gt 0 ]; do
@@ -47,7 +53,8 @@ while [ $# -gt 0 ]; do
         --port-base) port_base=$2; shift 2 ;;
         --poll-ms) poll_ms=$2; shift 2 ;;
         --agent-v) agent_v=$2; shift 2 ;;
-        --keep-log) keep_log=$2; shift 2 ;;
+        --keep) keep=$2; shift 2 ;;
+        --state-parent) state_parent=$2; shift 2 ;;
         *) usage ;;
         esac
 done
@@ -64,8 +71,12 @@ done
 TARGET_ONE_MS=100 TARGET_MANY_MS=3000 TARGET_RSS_KB=10240 TARGET_CPU_PCT=1
 GRACE_WAIT_S=120 # bound on any wait for pods to come or go
 
+# The runtime's state dir on tmpfs as its default (/run/deckhand) is meant
+# to be; the root dir (layers, volumes) and the rest on disk, like
+# /var/lib/deckhand.
 tmp=$(mktemp -d /tmp/deckhand-bench-agent.XXXXXX)
-export DECKHAND_STATE_DIR=$tmp/state DECKHAND_ROOT_DIR=$tmp/root DECKHAND_SHIM=$BUILD_DIR/deckhand-shim
+sdir=$(mktemp -d "$state_parent/deckhand-bench-agent-state.XXXXXX") || { rm -rf "$tmp"; exit 1; }
+export DECKHAND_STATE_DIR=$sdir DECKHAND_ROOT_DIR=$tmp/root DECKHAND_SHIM=$BUILD_DIR/deckhand-shim
 cgparent=deckhand-bench-agent-$$
 man=$tmp/manifests stage=$tmp/stage shared=$tmp/shared www=$tmp/www
 agent_pid=""
@@ -102,7 +113,7 @@ start_agent() {
 wait_agent_socket() {
         local end=$((SECONDS + 20))
         until "$CTL" get pods >/dev/null 2>&1; do
-                agent_alive || die "the agent exited (see its log: --keep-log FILE)"
+                agent_alive || die "the agent exited (see its log: --keep DIR)"
                 [ $SECONDS -lt $end ] || die "the agent's socket never answered"
                 pause 10
         done
@@ -157,7 +168,7 @@ our_shims() { # pids of the shims of this bench's state dir
         local d args
         for d in /proc/[0-9]*; do
                 mapfile -d '' -t args 2>/dev/null <"$d/cmdline" || continue
-                [[ ${args[0]-} == *deckhand-shim && " ${args[*]} " == *" $tmp/state "* ]] && echo "${d#/proc/}"
+                [[ ${args[0]-} == *deckhand-shim && " ${args[*]} " == *" $sdir "* ]] && echo "${d#/proc/}"
         done
 }
 cleanup() {
@@ -174,12 +185,13 @@ cleanup() {
         done
         for p in $(our_shims); do kill -KILL "$p" 2>/dev/null; done
         exec 3>&- 4>&-
-        [ -n "$keep_log" ] && [ -f "$tmp/agent.log" ] && cp "$tmp/agent.log" "$keep_log"
-        grep -F " $tmp" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m"; done
+        [ -n "$keep" ] && mkdir -p "$keep" && cp "$tmp"/agent.log "$tmp"/raw-* "$keep"/ 2>/dev/null
+        awk -v a="$tmp" -v b="$sdir" 'index($5, a "/") == 1 || index($5, b "/") == 1 || $5 == a || $5 == b { print $5 }' \
+                /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
         for c in /sys/fs/cgroup/*/"$cgparent" /sys/fs/cgroup/"$cgparent"; do
                 [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} + 2>/dev/null
         done
-        rm -rf "$tmp"
+        rm -rf "$tmp" "$sdir"
 }
 trap cleanup EXIT
 trap 'echo "bench/agent.sh: interrupted" >&2; exit 130' INT TERM
@@ -252,11 +264,19 @@ spec:
 EOF
 }
 drain_fifo() { while read -r -t 0.01 -u 3 _; do :; done; }
+# read_one VAR: the next announcement into VAR; fails once the agent is
+# gone or after GRACE_WAIT_S.
+read_one() {
+        local end=$((SECONDS + GRACE_WAIT_S))
+        until read -r -t 1 -u 3 "$1"; do
+                agent_alive && [ $SECONDS -lt $end ] || return 1
+        done
+}
 # read_ran N FILE: reads N announcements, appending "us name" lines to FILE.
 read_ran() {
         local i line
         for ((i = 0; i < $1; i++)); do
-                read -r -t "$GRACE_WAIT_S" -u 3 line || die "only $i of $1 containers ran within ${GRACE_WAIT_S} s"
+                read_one line || die "only $i of $1 containers ran (the agent exited, or ${GRACE_WAIT_S} s passed)"
                 echo "$(now_us) $line" >>"$2"
         done
 }
@@ -264,7 +284,7 @@ read_ran() {
 nth_ms() { ms_since "$3" "$(sort -n "$1" | sed -n "${2}p" | cut -d' ' -f1)"; }
 
 echo "deckhand agent benchmark: $(nproc) CPUs, $(uname -r), load average $(load) at start"
-echo "tmp $tmp on $(stat -f -c %T "$tmp"), $runs single pods, $npods pods at once, ${window} s window"
+echo "root dir on $(stat -f -c %T "$tmp"), state dir on $(stat -f -c %T "$sdir"); $runs single pods, $npods pods at once, ${window} s window"
 
 # --- 1. one pod at a time ---
 start_agent
@@ -277,10 +297,11 @@ for ((i = 1; i <= runs; i++)); do
         drain_fifo
         t0=$(now_us)
         mv "$stage/one.yaml" "$man/one.yaml"
-        read -r -t "$GRACE_WAIT_S" -u 3 _ || die "pod one-$i never ran"
+        read_one _ || die "pod one-$i never ran"
         t1=$(now_us)
         t2=$(wait_count count_running 1) || exit 1
         ran=$(ms_since "$t0" "$t1") running=$(ms_since "$t0" "$t2")
+        echo "$i $t0 $t1 $t2" >>"$tmp/raw-one"
         echo "$ran" >>"$tmp/one-ran"
         echo "$running" >>"$tmp/one-running"
         echo "  one pod $i: container ran after $ran ms, agent said Running after $running ms"
@@ -295,8 +316,10 @@ for ((i = 1; i <= npods; i++)); do sleep_pod "many-$i" >"$stage/many-$i.yaml"; d
 drain_fifo
 : >"$tmp/2a"
 t0=$(now_us)
+echo "start $t0" >"$tmp/raw-2a"
 mv "$stage"/many-*.yaml "$man"/
 read_ran "$npods" "$tmp/2a"
+cat "$tmp/2a" >>"$tmp/raw-2a"
 t2=$(wait_count count_running "$npods") || exit 1
 a_first=$(nth_ms "$tmp/2a" 1 "$t0") a_half=$(nth_ms "$tmp/2a" $(((npods + 1) / 2)) "$t0")
 a_all=$(nth_ms "$tmp/2a" "$npods" "$t0") a_running=$(ms_since "$t0" "$t2")
@@ -311,8 +334,10 @@ for ((i = 1; i <= npods; i++)); do sleep_pod "many-$i" >"$man/many-$i.yaml"; don
 drain_fifo
 : >"$tmp/2b"
 t0=$(now_us)
+echo "start $t0" >"$tmp/raw-2b"
 start_agent
 read_ran "$npods" "$tmp/2b"
+cat "$tmp/2b" >>"$tmp/raw-2b"
 t2=$(wait_count count_running "$npods") || exit 1
 b_first=$(nth_ms "$tmp/2b" 1 "$t0") b_half=$(nth_ms "$tmp/2b" $(((npods + 1) / 2)) "$t0")
 b_all=$(nth_ms "$tmp/2b" "$npods" "$t0") b_running=$(ms_since "$t0" "$t2")
@@ -328,8 +353,10 @@ for ((i = 1; i <= npods; i++)); do web_pod "web-$i" $((port_base + i - 1)) >"$ma
 drain_fifo
 : >"$tmp/3"
 t0=$(now_us)
+echo "start $t0" >"$tmp/raw-3"
 start_agent
 read_ran "$npods" "$tmp/3"
+cat "$tmp/3" >>"$tmp/raw-3"
 t2=$(wait_count count_running "$npods") || exit 1
 t3=$(wait_count count_ready "$npods") || exit 1
 w_all=$(nth_ms "$tmp/3" "$npods" "$t0") w_running=$(ms_since "$t0" "$t2") w_ready=$(ms_since "$t0" "$t3")
