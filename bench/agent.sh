@@ -387,8 +387,10 @@ ready_after=$(count_ready)
 read -r rss_med _ rss_min rss_max _ < <(stats "$tmp/rss")
 cpu=$(awk -v t=$((c1 - c0)) -v hz="$hz" -v us=$((w1 - w0)) 'BEGIN { printf "%.2f", 100 * t / hz / (us / 1e6) }')
 cpu_ch=$(awk -v t=$((cc1 - cc0)) -v hz="$hz" -v us=$((w1 - w0)) 'BEGIN { printf "%.2f", 100 * t / hz / (us / 1e6) }')
-shim_kb=0 nshims=0
-for p in $(our_shims); do
+# The shims, not their short-lived forks (whose parent is a shim).
+shim_kb=0 nshims=0 shims=" $(our_shims | tr '\n' ' ') "
+for p in $shims; do
+        [[ $shims == *" $(kb "$p" PPid) "* ]] && continue
         r=$(kb "$p" VmRSS) && [ -n "$r" ] && shim_kb=$((shim_kb + r)) nshims=$((nshims + 1))
 done
 echo "load average after the window: $(load)"
