@@ -21,7 +21,10 @@
 # blocks in open) and reads with bash's builtin read: the moment is taken
 # with $EPOCHREALTIME, no polling and no fork. The agent's status is polled
 # through `deckctl get pods` every --poll-ms, so those figures carry that
-# resolution and the poller competes for the CPU.
+# resolution and the poller competes for the CPU. While the pods of 2a and
+# 2b start and go, another poller times `deckctl get pods` round trips
+# every 200 ms: the longest is how long the agent's event loop was busy
+# with something else (inotify, probes and the API wait as long).
 #
 # Prerequisites: a built tree (make -j2) and root (namespaces, mounts,
 # cgroups). Run from anywhere:
@@ -79,7 +82,7 @@ sdir=$(mktemp -d "$state_parent/deckhand-bench-agent-state.XXXXXX") || { rm -rf 
 export DECKHAND_STATE_DIR=$sdir DECKHAND_ROOT_DIR=$tmp/root DECKHAND_SHIM=$BUILD_DIR/deckhand-shim
 cgparent=deckhand-bench-agent-$$
 man=$tmp/manifests stage=$tmp/stage shared=$tmp/shared www=$tmp/www
-agent_pid=""
+agent_pid="" poller_pid=""
 
 # --- time, waiting, statistics ---
 now_us() { echo "${EPOCHREALTIME/./}"; }
@@ -163,6 +166,32 @@ remove_all_pods() {
         return 0
 }
 
+# --- the agent's responsiveness: its loop answers the local API ---
+# api_poller FILE: until killed, "start_us round_trip_ms" of `deckctl get
+# pods` every 200 ms. A long round trip is the event loop busy elsewhere
+# (pod syncs run inside it): inotify, probes and the API all wait as long.
+api_poller() {
+        local a b
+        while :; do
+                a=$(now_us)
+                "$CTL" get pods >/dev/null 2>&1
+                b=$(now_us)
+                echo "$a $(((b - a) / 1000))" >>"$1"
+                pause 200
+        done
+}
+start_poller() { api_poller "$1" & poller_pid=$!; }
+stop_poller() {
+        [ -n "$poller_pid" ] || return 0
+        kill "$poller_pid" 2>/dev/null
+        wait "$poller_pid" 2>/dev/null
+        poller_pid=""
+}
+# longest_stall FILE START_US -> "MS at +S s" of the longest round trip.
+longest_stall() {
+        sort -k2 -n "$1" | tail -1 | awk -v t0="$2" '{ printf "%d ms at +%.1f s\n", $2, ($1 - t0) / 1e6 }'
+}
+
 # --- cleanup, also on Ctrl-C and failures ---
 our_shims() { # pids of the shims of this bench's state dir
         local d args
@@ -174,6 +203,7 @@ our_shims() { # pids of the shims of this bench's state dir
 cleanup() {
         set +e
         trap - INT TERM
+        stop_poller
         if agent_alive; then
                 remove_all_pods
                 stop_agent
@@ -317,6 +347,7 @@ drain_fifo
 : >"$tmp/2a"
 t0=$(now_us)
 echo "start $t0" >"$tmp/raw-2a"
+start_poller "$tmp/raw-api-2a"
 mv "$stage"/many-*.yaml "$man"/
 read_ran "$npods" "$tmp/2a"
 cat "$tmp/2a" >>"$tmp/raw-2a"
@@ -326,6 +357,8 @@ a_all=$(nth_ms "$tmp/2a" "$npods" "$t0") a_running=$(ms_since "$t0" "$t2")
 t_rm=$(now_us)
 remove_all_pods || die "the $npods pods were not removed"
 a_removed=$(ms_since "$t_rm")
+stop_poller
+a_stall=$(longest_stall "$tmp/raw-api-2a" "$t0")
 echo "load average after 2a: $(load)"
 
 # --- 2b. the same pods present before the agent starts ---
@@ -335,13 +368,18 @@ drain_fifo
 : >"$tmp/2b"
 t0=$(now_us)
 echo "start $t0" >"$tmp/raw-2b"
+start_poller "$tmp/raw-api-2b"
 start_agent
 read_ran "$npods" "$tmp/2b"
 cat "$tmp/2b" >>"$tmp/raw-2b"
 t2=$(wait_count count_running "$npods") || exit 1
 b_first=$(nth_ms "$tmp/2b" 1 "$t0") b_half=$(nth_ms "$tmp/2b" $(((npods + 1) / 2)) "$t0")
 b_all=$(nth_ms "$tmp/2b" "$npods" "$t0") b_running=$(ms_since "$t0" "$t2")
+t_rm=$(now_us)
 remove_all_pods || die "the $npods pods were not removed"
+b_removed=$(ms_since "$t_rm")
+stop_poller
+b_stall=$(longest_stall "$tmp/raw-api-2b" "$t0")
 echo "load average after 2b: $(load)"
 
 # --- 3. steady state: probed hostNetwork web pods, a fresh agent ---
@@ -411,10 +449,13 @@ row "2a. $npods pods moved in (agent running): all ran" "$a_all ms" "<= $TARGET_
 row "    first / median container ran" "$a_first / $a_half ms" "" "info"
 row "    agent says all Running" "$a_running ms" "" "info"
 row "    files removed -> all pods gone" "$a_removed ms" "" "info"
+row "    longest local API round trip (loop busy)" "$a_stall" "" "info"
 row "2b. $npods pods present at agent start: all ran" "$b_all ms" "<= $TARGET_MANY_MS ms" \
         "$(verdict "$b_all" "$TARGET_MANY_MS")"
 row "    first / median container ran" "$b_first / $b_half ms" "" "info"
 row "    agent says all Running" "$b_running ms" "" "info"
+row "    files removed -> all pods gone" "$b_removed ms" "" "info"
+row "    longest local API round trip (loop busy)" "$b_stall" "" "info"
 row "3. $npods probed web pods: all ran / Running / Ready" "$w_all / $w_running / $w_ready ms" "" "info"
 row "   agent RSS over ${window} s (VmRSS max)" "${rss_max%.*} kB (median ${rss_med%.*})" "<= $TARGET_RSS_KB kB" \
         "$(verdict "$rss_max" "$TARGET_RSS_KB")"
