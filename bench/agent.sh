@@ -388,6 +388,7 @@ busy=$(ss -Hltn | awk '{ n = split($4, a, ":"); print a[n] }' |
         awk -v lo="$port_base" -v hi=$((port_base + npods - 1)) '$1 >= lo && $1 <= hi' | sort -un | tr '\n' ' ')
 [ -z "$busy" ] || die "ports in use in $port_base-$((port_base + npods - 1)): $busy(pick another --port-base)"
 for ((i = 1; i <= npods; i++)); do web_pod "web-$i" $((port_base + i - 1)) >"$man/web-$i.yaml"; done
+log_start=$(wc -l <"$tmp/agent.log")
 drain_fifo
 : >"$tmp/3"
 t0=$(now_us)
@@ -409,6 +410,7 @@ cpu_ticks() {
         echo $((f[11] + f[12])) $((f[13] + f[14]))
 }
 : >"$tmp/rss"
+log_window=$(wc -l <"$tmp/agent.log")
 read -r c0 cc0 < <(cpu_ticks "$agent_pid")
 w0=$(now_us)
 end=$((SECONDS + window))
@@ -418,6 +420,11 @@ while [ $SECONDS -lt $end ]; do
         pause 1000
 done
 read -r c1 cc1 < <(cpu_ticks "$agent_pid")
+log_end=$(wc -l <"$tmp/agent.log")
+# Failed probes as the agent logs them ("... Readiness probe failed: ..."):
+# httpd on 127.0.0.1 answers at once, so these are the agent's own delays.
+failed_probes() { sed -n "$(($1 + 1)),${2}p" "$tmp/agent.log" | grep -c "Readiness probe failed"; }
+fails_start=$(failed_probes "$log_start" "$log_window") fails_window=$(failed_probes "$log_window" "$log_end")
 w1=$(now_us)
 hwm=$(kb "$agent_pid" VmHWM)
 read -r w_anon w_file w_pss < <(mem_split "$agent_pid")
@@ -467,4 +474,5 @@ row "   agent CPU over ${window} s (utime+stime)" "$cpu % of a core" "<= $TARGET
 row "   its reaped helpers' CPU (cutime+cstime)" "$cpu_ch % of a core" "" "info"
 row "   shims: $nshims processes, total RSS" "$shim_kb kB" "" "info"
 row "   pods still Ready after the window" "$ready_after of $npods" "" "info"
+row "   failed probes (agent log): until Ready / window" "$fails_start / $fails_window" "" "info"
 row "   files removed -> all pods gone" "$w_removed ms" "" "info"
