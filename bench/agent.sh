@@ -214,13 +214,24 @@ cleanup() {
                 timeout 20 "$CTL" rmp "$p" >/dev/null 2>&1
         done
         for p in $(our_shims); do kill -KILL "$p" 2>/dev/null; done
-        exec 3>&- 4>&-
         [ -n "$keep" ] && mkdir -p "$keep" && cp "$tmp"/agent.log "$tmp"/raw-* "$keep"/ 2>/dev/null
         awk -v a="$tmp" -v b="$sdir" 'index($5, a "/") == 1 || index($5, b "/") == 1 || $5 == a || $5 == b { print $5 }' \
                 /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+        # Anything still in the bench's cgroups is a container of ours that
+        # outlived its shim.
+        local c q
         for c in /sys/fs/cgroup/*/"$cgparent" /sys/fs/cgroup/"$cgparent"; do
-                [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} + 2>/dev/null
+                [ -d "$c" ] || continue
+                for q in $(find "$c" -name cgroup.procs -exec cat {} + 2>/dev/null); do kill -KILL "$q" 2>/dev/null; done
         done
+        for c in /sys/fs/cgroup/*/"$cgparent" /sys/fs/cgroup/"$cgparent"; do
+                [ -d "$c" ] && for _ in 1 2 3 4 5; do
+                        find "$c" -depth -type d -exec rmdir {} + 2>/dev/null
+                        [ -d "$c" ] || break
+                        pause 100
+                done
+        done
+        exec 3>&- 4>&-
         rm -rf "$tmp" "$sdir"
 }
 trap cleanup EXIT
