@@ -443,10 +443,15 @@ ready_after=$(count_ready)
 read -r rss_med _ rss_min rss_max _ < <(stats "$tmp/rss")
 cpu=$(awk -v t=$((c1 - c0)) -v hz="$hz" -v us=$((w1 - w0)) 'BEGIN { printf "%.2f", 100 * t / hz / (us / 1e6) }')
 cpu_ch=$(awk -v t=$((cc1 - cc0)) -v hz="$hz" -v us=$((w1 - w0)) 'BEGIN { printf "%.2f", 100 * t / hz / (us / 1e6) }')
-# The shims, not their short-lived forks (whose parent is a shim).
-shim_kb=0 nshims=0 shims=" $(our_shims | tr '\n' ' ') "
-for p in $shims; do
-        [[ $shims == *" $(kb "$p" PPid) "* ]] && continue
+# One shim per sandbox (its --id); a second process with the same id is
+# a short-lived fork, counted apart and not in the RSS.
+shim_kb=0 nshims=0 nforks=0
+declare -A shim_seen=()
+for p in $(our_shims); do
+        mapfile -d '' -t args 2>/dev/null <"/proc/$p/cmdline" || continue
+        sid=${args[2]-?}
+        [ -n "${shim_seen[$sid]-}" ] && { nforks=$((nforks + 1)); continue; }
+        shim_seen[$sid]=1
         r=$(kb "$p" VmRSS) && [ -n "$r" ] && shim_kb=$((shim_kb + r)) nshims=$((nshims + 1))
 done
 echo "load average after the window: $(load)"
@@ -483,7 +488,7 @@ row "   (idle agent, no pods: VmRSS; anon / file / Pss)" "$idle_rss kB; $idle_an
 row "   agent CPU over ${window} s (utime+stime)" "$cpu % of a core" "<= $TARGET_CPU_PCT %" \
         "$(verdict "$cpu" "$TARGET_CPU_PCT")"
 row "   its reaped helpers' CPU (cutime+cstime)" "$cpu_ch % of a core" "" "info"
-row "   shims: $nshims processes, total RSS" "$shim_kb kB" "" "info"
+row "   shims: $nshims (+$nforks forks), total RSS" "$shim_kb kB" "" "info"
 row "   pods still Ready after the window" "$ready_after of $npods" "" "info"
 row "   failed probes (agent log): until Ready / window" "$fails_start / $fails_window" "" "info"
 row "   files removed -> all pods gone" "$w_removed ms" "" "info"
