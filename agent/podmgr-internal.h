@@ -66,6 +66,10 @@ struct agent_podmgr {
 };
 
 struct pm_pod *pm_find(struct agent_podmgr *m, const char *uid);
+/* The relist's view of one pod: changes when a sandbox or container of
+ * uid appears, goes or changes state. */
+uint64_t pm_fingerprint(const char *uid, const struct rt_sandbox_list *sl,
+                        const struct rt_container_list *cl);
 /* Asks for a sync of p from the loop (never from inside the caller). */
 void pm_schedule(struct agent_podmgr *m, struct pm_pod *p);
 void pm_forget(struct agent_podmgr *m, struct pm_pod *p);

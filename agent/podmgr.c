@@ -49,23 +49,38 @@ static bool waits_for_old_incarnation(struct agent_podmgr *m, const struct pm_po
         return old_incarnation(m, p) != NULL;
 }
 
+static void run_pending(struct dh_loop *l, void *ud);
+
+/* Another turn of run_pending when a pod still waits to sync. */
+static void kick_again_if_pending(struct agent_podmgr *m)
+{
+        if (m->kick)
+                return;
+        for (size_t i = 0; i < m->n; i++) {
+                struct pm_pod *p = m->pods[i];
+                if (p->pending && !pm_busy(p) && !waits_for_old_incarnation(m, p)) {
+                        m->kick = dh_loop_timer(m->loop, 0, run_pending, m, NULL);
+                        return; /* out of memory: the relist kicks */
+                }
+        }
+}
+
 static void run_pending(struct dh_loop *l, void *ud)
 {
         (void)l;
         struct agent_podmgr *m = ud;
         m->kick = NULL;
-        /* A sync may forget its pod (or others): walk by index from the
-         * start again after each one. */
-        for (size_t i = 0; i < m->n;) {
+        /* One pod per turn of the loop, so that probes, the socket and
+         * the pod source are served between syncs (a sync may forget its
+         * pod, or others: the next turn looks again from the start). */
+        for (size_t i = 0; i < m->n; i++) {
                 struct pm_pod *p = m->pods[i];
-                if (!p->pending || pm_busy(p) || waits_for_old_incarnation(m, p)) {
-                        i++;
+                if (!p->pending || pm_busy(p) || waits_for_old_incarnation(m, p))
                         continue;
-                }
                 p->pending = false;
-                size_t before = m->n;
                 pm_sync(m, p);
-                i = m->n == before ? i + 1 : 0;
+                kick_again_if_pending(m);
+                return;
         }
 }
 
@@ -135,25 +150,29 @@ static uint64_t fnv(uint64_t h, const void *data, size_t n)
         return h;
 }
 
-static uint64_t fingerprint(const char *uid, const struct rt_sandbox_list *sl,
-                            const struct rt_container_list *cl)
+/* What the relist compares: the pod's sandboxes and containers with
+ * their states, in any order (a sum of one hash each). */
+uint64_t pm_fingerprint(const char *uid, const struct rt_sandbox_list *sl,
+                        const struct rt_container_list *cl)
 {
-        uint64_t h = 14695981039346656037ULL;
+        uint64_t sum = 0;
         for (size_t i = 0; i < sl->n; i++) {
                 const char *u = kv_get(&sl->v[i].labels, AGENT_LABEL_POD_UID);
                 if (!u || strcmp(u, uid) != 0)
                         continue;
+                uint64_t h = fnv(14695981039346656037ULL, "s", 1);
                 h = fnv(h, sl->v[i].id, strlen(sl->v[i].id));
-                h = fnv(h, &sl->v[i].state, sizeof sl->v[i].state);
+                sum += fnv(h, &sl->v[i].state, sizeof sl->v[i].state);
         }
         for (size_t i = 0; i < cl->n; i++) {
                 const char *u = kv_get(&cl->v[i].labels, AGENT_LABEL_POD_UID);
                 if (!u || strcmp(u, uid) != 0)
                         continue;
+                uint64_t h = fnv(14695981039346656037ULL, "c", 1);
                 h = fnv(h, cl->v[i].id, strlen(cl->v[i].id));
-                h = fnv(h, &cl->v[i].state, sizeof cl->v[i].state);
+                sum += fnv(h, &cl->v[i].state, sizeof cl->v[i].state);
         }
-        return h;
+        return sum;
 }
 
 static struct pm_pod *pod_new(struct agent_podmgr *m, const char *uid, const char *label)
@@ -228,7 +247,7 @@ static void relist(struct dh_loop *l, void *ud)
         int64_t now_ns = dh_realtime_ns();
         for (size_t i = 0; i < m->n; i++) {
                 struct pm_pod *p = m->pods[i];
-                uint64_t h = fingerprint(p->uid, &sl, &cl);
+                uint64_t h = pm_fingerprint(p->uid, &sl, &cl);
                 if (h != p->fingerprint || p->recheck || p->pending || past_deadline(p, now_ns)) {
                         p->fingerprint = h;
                         p->recheck = false;

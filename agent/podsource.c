@@ -28,8 +28,9 @@ struct agent_podsource {
         int ifd, wd; /* wd < 0: not watching (yet, or any more) */
         struct dh_watch *watch;
         struct dh_timer *debounce, *resync;
-        uint64_t first_event_ms, last_event_ms;
+        uint64_t first_event_ms, last_event_ms, last_scan_ms;
         bool rescan_all;
+        bool immediate; /* the pending scan is for a finished write: no debounce */
         struct ps_files files;
         struct agent_static_pod **cur; /* in key order, a reference each */
         size_t ncur;
@@ -196,21 +197,37 @@ static void on_debounce(struct dh_loop *l, void *ud)
         s->debounce = NULL;
         uint64_t now = dh_now_ms();
         uint64_t quiet = now - s->last_event_ms;
-        if (quiet < AGENT_PODSOURCE_DEBOUNCE_MS &&
+        if (!s->immediate && quiet < AGENT_PODSOURCE_DEBOUNCE_MS &&
             now - s->first_event_ms < AGENT_PODSOURCE_DEBOUNCE_MAX_MS) {
                 s->debounce = dh_loop_timer(l, AGENT_PODSOURCE_DEBOUNCE_MS - quiet, on_debounce, s,
                                             NULL);
                 if (s->debounce)
                         return;
         }
+        s->immediate = false;
         bool all = s->rescan_all;
         s->rescan_all = false;
+        s->last_scan_ms = now;
         rescan(s, all);
 }
 
-static void changed(struct agent_podsource *s)
+/* A finished write (a file closed after writing, renamed in, or removed)
+ * is read at once, as the kubelet handles each event, unless the
+ * directory was just scanned: then, as for writes still going on, the
+ * scan waits until the events settle. */
+static void changed(struct agent_podsource *s, bool finished)
 {
-        s->last_event_ms = dh_now_ms();
+        uint64_t now = dh_now_ms();
+        s->last_event_ms = now;
+        if (finished && !s->immediate && now - s->last_scan_ms >= AGENT_PODSOURCE_DEBOUNCE_MS) {
+                struct dh_timer *t = dh_loop_timer(s->loop, 0, on_debounce, s, NULL);
+                if (t) {
+                        dh_timer_cancel(s->debounce);
+                        s->debounce = t;
+                        s->immediate = true;
+                        return;
+                }
+        }
         if (s->debounce)
                 return;
         s->first_event_ms = s->last_event_ms;
@@ -249,7 +266,7 @@ static void on_event(struct agent_podsource *s, const struct inotify_event *ev)
         } else {
                 return; /* dotfiles: editors' temporaries */
         }
-        changed(s);
+        changed(s, ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE));
 }
 
 static void on_inotify(struct dh_loop *l, int fd, uint32_t events, void *ud)

@@ -94,6 +94,8 @@ int pm_observe(struct agent_podmgr *m, struct pm_pod *p, struct agent_pod_runtim
                 ret = agent_pod_runtime_from_rt(&sl, &cl, m->runtime_name, &r, err);
         if (ret == 0 && (ret = add_termination_messages(&cl, &r, err)) < 0)
                 agent_pod_runtime_free(&r);
+        if (ret == 0) /* seen here: the relist need not sync the pod for it */
+                p->fingerprint = pm_fingerprint(p->uid, &sl, &cl);
         rt_sandbox_list_free(&sl);
         rt_container_list_free(&cl);
         if (ret < 0)

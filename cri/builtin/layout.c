@@ -39,6 +39,16 @@ char *rt_container_state_file(const struct rt_layout *l, const char *sid, const 
         return p;
 }
 
+char *rt_container_status_file(const struct rt_layout *l, const char *sid, const char *cid)
+{
+        char *dir = rt_sandbox_dir(l, sid);
+        char *p = NULL;
+        if (dir && asprintf(&p, "%s/containers/%s.status.json", dir, cid) < 0)
+                p = NULL;
+        free(dir);
+        return p;
+}
+
 char *rt_container_dir(const struct rt_layout *l, const char *cid)
 {
         return fmt_path(l->root_dir, "containers", cid, NULL);

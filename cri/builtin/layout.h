@@ -26,6 +26,10 @@ struct rt_layout {
 char *rt_sandbox_dir(const struct rt_layout *l, const char *sid);
 char *rt_sandbox_file(const struct rt_layout *l, const char *sid, const char *name);
 char *rt_container_state_file(const struct rt_layout *l, const char *sid, const char *cid);
+/* "<sandbox dir>/containers/<cid>.status.json": the status alone, written
+ * on every change after the first (the state file keeps the plan and
+ * config, written once); readers prefer it to the state file's status. */
+char *rt_container_status_file(const struct rt_layout *l, const char *sid, const char *cid);
 char *rt_container_dir(const struct rt_layout *l, const char *cid);
 
 /* A fresh random id (64 hex chars + NUL into buf). */

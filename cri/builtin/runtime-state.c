@@ -69,17 +69,42 @@ int rtb_read_sandbox(struct rtb *b, const char *sid, struct rt_sandbox_status *s
         return r;
 }
 
+/* The newest status: "<cid>.status.json" when the shim wrote one, else
+ * the state file's. *doc: the state file, read only when needed (its
+ * status used) or asked for (want_doc). */
+static int read_container_status(const char *status_path, const char *state_path, bool want_doc,
+                                 json_t **doc, struct rt_container_status *st, struct dh_err **err)
+{
+        json_t *sdoc = NULL;
+        _cleanup_err_ struct dh_err *serr = NULL;
+        int r = read_json(status_path, &sdoc, &serr);
+        if (r < 0 && r != -ENOENT)
+                return dh_err_set(err, -r, "%s", serr->msg);
+        if (r == 0 && !want_doc) {
+                r = rt_container_status_from_json(json_object_get(sdoc, "status"), st, err);
+                json_decref(sdoc);
+                return r;
+        }
+        /* The status file may be written between the two reads; the state
+         * file's plan and config never change. */
+        if ((r = read_json(state_path, doc, err)) < 0) {
+                json_decref(sdoc);
+                return r;
+        }
+        r = rt_container_status_from_json(json_object_get(sdoc ? sdoc : *doc, "status"), st, err);
+        json_decref(sdoc);
+        return r;
+}
+
 int rtb_read_container(struct rtb *b, const char *sid, const char *cid,
                        struct rt_container_status *st, json_t **plan, struct dh_err **err)
 {
         _cleanup_free_ char *path = rt_container_state_file(&b->layout, sid, cid);
+        _cleanup_free_ char *spath = rt_container_status_file(&b->layout, sid, cid);
         json_t *doc = NULL;
-        if (!path)
+        if (!path || !spath)
                 return dh_err_set(err, ENOMEM, "out of memory");
-        int r = read_json(path, &doc, err);
-        if (r < 0)
-                return r;
-        r = rt_container_status_from_json(json_object_get(doc, "status"), st, err);
+        int r = read_container_status(spath, path, plan != NULL, &doc, st, err);
         if (r == 0 && plan)
                 *plan = json_incref(json_object_get(doc, "plan"));
         json_decref(doc);

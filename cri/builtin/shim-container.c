@@ -32,19 +32,30 @@ struct shim_container *shim_container_find(struct shim *s, const char *id)
         return NULL;
 }
 
+/* The first save writes "<id>.json" with the status, the plan and the
+ * config; later ones only "<id>.status.json" (the relist of every
+ * container each second then parses a fifth of the bytes). */
 int shim_save_container(struct shim_container *c, struct dh_err **err)
 {
         json_t *status = rt_container_status_to_json(&c->status);
-        json_t *plan = rt_plan_to_json(&c->plan);
-        json_t *doc = json_pack("{sososO}", "status", status ? status : json_object(), "plan",
+        json_t *doc;
+        if (c->saved) {
+                doc = json_pack("{so}", "status", status ? status : json_object());
+        } else {
+                json_t *plan = rt_plan_to_json(&c->plan);
+                doc = json_pack("{sososO}", "status", status ? status : json_object(), "plan",
                                 plan ? plan : json_object(), "config",
                                 c->config ? c->config : json_null());
+        }
         _cleanup_free_ char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
         json_decref(doc);
         _cleanup_free_ char *name = NULL;
-        if (!text || asprintf(&name, "%s.json", c->id) < 0)
+        if (!text || asprintf(&name, c->saved ? "%s.status.json" : "%s.json", c->id) < 0)
                 return dh_err_set(err, ENOMEM, "out of memory");
-        return dh_write_file_atomic(c->shim->ctrs_dirfd, name, text, strlen(text), 0600, err);
+        int r = dh_write_file_atomic(c->shim->ctrs_dirfd, name, text, strlen(text), 0600, err);
+        if (r == 0)
+                c->saved = true;
+        return r;
 }
 
 void shim_container_free(struct shim_container *c)
@@ -490,14 +501,17 @@ static void unlink_container(struct shim *s, struct shim_container *c)
 
 static int remove_files(struct shim *s, struct shim_container *c, struct dh_err **err)
 {
-        _cleanup_free_ char *parent = NULL, *name = NULL;
+        _cleanup_free_ char *parent = NULL, *name = NULL, *status = NULL;
         if (asprintf(&parent, "%s/containers", s->layout.root_dir) < 0 ||
-            asprintf(&name, "%s.json", c->id) < 0)
+            asprintf(&name, "%s.json", c->id) < 0 || asprintf(&status, "%s.status.json", c->id) < 0)
                 return dh_err_set(err, ENOMEM, "out of memory");
         int r = 0;
         _cleanup_close_ int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (pfd >= 0)
                 r = dh_rm_rf_at(pfd, c->id, err);
+        /* The state file last: without it the container is not listed. */
+        if (unlinkat(s->ctrs_dirfd, status, 0) < 0 && errno != ENOENT && r == 0)
+                r = dh_err_errno(err, errno, "remove status of container %.12s", c->id);
         if (unlinkat(s->ctrs_dirfd, name, 0) < 0 && errno != ENOENT && r == 0)
                 r = dh_err_errno(err, errno, "remove state of container %.12s", c->id);
         return r;

@@ -35,6 +35,7 @@ struct shim_container {
         struct rt_container_plan plan;
         json_t *config;              /* the CRI config, kept for inspect */
         struct rt_container_status status;
+        bool saved;                  /* the state file (plan, config) is written */
         pid_t pid;                   /* container init (host pid); 0 when gone */
         int ctl_fd;                  /* socketpair to the child until it execs */
         int out_fd, err_fd;          /* read ends of stdout/stderr (or the pty master) */
