@@ -28,7 +28,7 @@ struct agent_podsource {
         int ifd, wd; /* wd < 0: not watching (yet, or any more) */
         struct dh_watch *watch;
         struct dh_timer *debounce, *resync;
-        uint64_t first_event_ms, last_event_ms, last_scan_ms;
+        uint64_t first_event_ms, last_event_ms;
         bool rescan_all;
         bool immediate; /* the pending scan is for a finished write: no debounce */
         struct ps_files files;
@@ -207,19 +207,18 @@ static void on_debounce(struct dh_loop *l, void *ud)
         s->immediate = false;
         bool all = s->rescan_all;
         s->rescan_all = false;
-        s->last_scan_ms = now;
         rescan(s, all);
 }
 
 /* A finished write (a file closed after writing, renamed in, or removed)
- * is read at once, as the kubelet handles each event, unless the
- * directory was just scanned: then, as for writes still going on, the
- * scan waits until the events settle. */
+ * is read at once, as the kubelet handles each event (the events read
+ * together are one scan); writes still going on (created, modified) wait
+ * until they settle. */
 static void changed(struct agent_podsource *s, bool finished)
 {
         uint64_t now = dh_now_ms();
         s->last_event_ms = now;
-        if (finished && !s->immediate && now - s->last_scan_ms >= AGENT_PODSOURCE_DEBOUNCE_MS) {
+        if (finished && !s->immediate) {
                 struct dh_timer *t = dh_loop_timer(s->loop, 0, on_debounce, s, NULL);
                 if (t) {
                         dh_timer_cancel(s->debounce);

@@ -47,8 +47,10 @@
 /* kubelet's fileCheckFrequency. */
 #define AGENT_PODSOURCE_UNWATCHED_RETRY_MS 1000 /* while the directory is missing */
 #define AGENT_PODSOURCE_RESYNC_MS 20000
-/* Events closer together than this are coalesced into one rescan, but a
- * stream of events delays it by at most DEBOUNCE_MAX. */
+/* A finished write (closed, renamed in, removed) is read at once; other
+ * events (a file created or modified, still being written) closer
+ * together than this are coalesced into one rescan, but a stream of them
+ * delays it by at most DEBOUNCE_MAX. */
 #define AGENT_PODSOURCE_DEBOUNCE_MS 100
 #define AGENT_PODSOURCE_DEBOUNCE_MAX_MS 1000
 /* Most pods the source holds (kubelet's default maxPods is 110); files whose

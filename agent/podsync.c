@@ -76,6 +76,30 @@ static int add_termination_messages(const struct rt_container_list *cl,
         return 0;
 }
 
+/* Appends to out the containers of one sandbox. */
+static int list_sandbox_containers(struct agent_podmgr *m, const char *sandbox_id,
+                                   const struct rt_container_filter *base,
+                                   struct rt_container_list *out, struct dh_err **err)
+{
+        struct rt_container_filter cf = *base;
+        cf.pod_sandbox_id = (char *)sandbox_id;
+        struct rt_container_list one = { 0 };
+        if (m->rt->ops->list_containers(m->rt, &cf, &one, err) < 0)
+                return -1;
+        if (!one.n)
+                return 0;
+        struct rt_container_status *v = realloc(out->v, (out->n + one.n) * sizeof *v);
+        if (!v) {
+                rt_container_list_free(&one);
+                return dh_err_set(err, ENOMEM, "out of memory");
+        }
+        memcpy(v + out->n, one.v, one.n * sizeof *v);
+        out->v = v;
+        out->n += one.n;
+        free(one.v);
+        return 0;
+}
+
 int pm_observe(struct agent_podmgr *m, struct pm_pod *p, struct agent_pod_runtime *out,
                struct dh_err **err)
 {
@@ -87,9 +111,11 @@ int pm_observe(struct agent_podmgr *m, struct pm_pod *p, struct agent_pod_runtim
         struct rt_sandbox_list sl = { 0 };
         struct rt_container_list cl = { 0 };
         struct agent_pod_runtime r = { 0 };
+        /* The pod's sandboxes, then the containers of each (a runtime
+         * need not look through every other pod's). */
         int ret = m->rt->ops->list_pod_sandbox(m->rt, &sf, &sl, err);
-        if (ret == 0)
-                ret = m->rt->ops->list_containers(m->rt, &cf, &cl, err);
+        for (size_t i = 0; ret == 0 && i < sl.n; i++)
+                ret = list_sandbox_containers(m, sl.v[i].id, &cf, &cl, err);
         if (ret == 0)
                 ret = agent_pod_runtime_from_rt(&sl, &cl, m->runtime_name, &r, err);
         if (ret == 0 && (ret = add_termination_messages(&cl, &r, err)) < 0)

@@ -27,7 +27,16 @@ struct rtb {
         char *credentials_file;
         img_progress_fn pull_progress;
         void *pull_progress_ud;
+        /* Sandboxes' labels (fixed at creation) by id, so that a list
+         * filtered by labels skips the others without reading them. */
+        struct rtb_sandbox_labels *sb_labels;
+        size_t n_sb_labels;
 };
+struct rtb_sandbox_labels {
+        char *sid;
+        struct rt_kvs labels;
+};
+#define RTB_SANDBOX_LABELS_MAX 4096
 
 /* runtime-images.c */
 int rtb_images(struct rtb *b, struct img_service **out, struct dh_err **err);

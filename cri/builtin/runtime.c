@@ -148,14 +148,58 @@ struct list_sb {
         struct rt_sandbox_list *out;
 };
 
+static const struct rt_kvs *cached_labels(const struct rtb *b, const char *sid)
+{
+        for (size_t i = 0; i < b->n_sb_labels; i++)
+                if (strcmp(b->sb_labels[i].sid, sid) == 0)
+                        return &b->sb_labels[i].labels;
+        return NULL;
+}
+
+static void sandbox_labels_clear(struct rtb *b)
+{
+        for (size_t i = 0; i < b->n_sb_labels; i++) {
+                free(b->sb_labels[i].sid);
+                rt_kvs_free(&b->sb_labels[i].labels);
+        }
+        free(b->sb_labels);
+        b->sb_labels = NULL;
+        b->n_sb_labels = 0;
+}
+
+/* Remembers a sandbox's labels (best effort: a failure only costs a read
+ * later). Full: starts over, dropping the ids of sandboxes long gone. */
+static void cache_labels(struct rtb *b, const char *sid, const struct rt_kvs *labels)
+{
+        if (cached_labels(b, sid))
+                return;
+        if (b->n_sb_labels >= RTB_SANDBOX_LABELS_MAX)
+                sandbox_labels_clear(b);
+        struct rtb_sandbox_labels *v = realloc(b->sb_labels, (b->n_sb_labels + 1) * sizeof *v);
+        if (!v)
+                return;
+        b->sb_labels = v;
+        struct rtb_sandbox_labels *e = &v[b->n_sb_labels];
+        *e = (struct rtb_sandbox_labels){ .sid = strdup(sid) };
+        if (!e->sid || rt_kvs_copy(&e->labels, labels) < 0) {
+                free(e->sid);
+                return;
+        }
+        b->n_sb_labels++;
+}
+
 static int list_one_sandbox(const char *sid, void *ud)
 {
         struct list_sb *l = ud;
         struct rt_sandbox_status st = { 0 };
         if (l->f && l->f->id && strncmp(sid, l->f->id, strlen(l->f->id)) != 0)
                 return 0;
+        const struct rt_kvs *known = l->f && l->f->label_selector.n ? cached_labels(l->b, sid) : NULL;
+        if (known && !labels_match(known, &l->f->label_selector))
+                return 0;
         if (rtb_read_sandbox(l->b, sid, &st, NULL, NULL) < 0)
                 return 0; /* being created or removed: not listed */
+        cache_labels(l->b, sid, &st.labels);
         bool keep = !l->f || ((!l->f->has_state || st.state == l->f->state) &&
                               labels_match(&st.labels, &l->f->label_selector));
         struct rt_sandbox_status *v = keep ? realloc(l->out->v, (l->out->n + 1) * sizeof *v) : NULL;
@@ -571,6 +615,7 @@ static int builtin_update_container_resources(struct rt *rt, const char *id,
 static void builtin_close(struct rt *rt)
 {
         struct rtb *b = B(rt);
+        sandbox_labels_clear(b);
         rtb_images_close(b);
         free(b->images_dir);
         free(b->credentials_file);
