@@ -11,10 +11,16 @@ PKGS := libcurl jansson yaml-0.1 openssl libseccomp zlib libzstd libmicrohttpd l
 ifeq ($(SANITIZE),1)
 BUILD ?= build-san
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# gcc's shared libubsan cannot be given a log_path (GCC bug 94328: libasan's
+# __sanitizer_set_report_path takes the call), so its reports would only
+# reach stderr, which is /dev/null for the shim; linked statically, UBSan
+# honours UBSAN_OPTIONS=log_path (the integration tests collect reports so).
+SAN_LDFLAGS := -static-libubsan
 OPT := -O1
 else
 BUILD ?= build
 SAN_FLAGS :=
+SAN_LDFLAGS :=
 OPT := -O2
 endif
 
@@ -27,7 +33,7 @@ CFLAGS ?= $(OPT) -g
 ALL_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
 	-fPIE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SAN_FLAGS) $(CFLAGS)
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
-ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN_FLAGS) $(LDFLAGS)
+ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN_FLAGS) $(SAN_LDFLAGS) $(LDFLAGS)
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 ALL_CFLAGS += -DDH_VERSION='"$(VERSION)"'

@@ -52,6 +52,8 @@ static int helper(void *ud, int wfd)
         } else if (res.output.len) {
                 dh_write_all(wfd, res.output.data, res.output.len);
         }
+        dh_buf_free(&res.output);
+        dh_err_free(e);
         return 0;
 }
 

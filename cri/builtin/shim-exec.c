@@ -189,6 +189,15 @@ void shim_exec_conn_gone(struct shim *s, struct shim_conn *c)
                         x->conn = NULL;
 }
 
+void shim_exec_free_all(struct shim *s)
+{
+        while (s->execs) {
+                struct shim_exec *x = s->execs;
+                s->execs = x->next;
+                exec_free(x);
+        }
+}
+
 static void on_exec_timeout(struct dh_loop *l, void *ud)
 {
         (void)l;

@@ -158,6 +158,44 @@ static int shim_init(struct shim *s, const struct shim_args *a, struct dh_err **
         return r;
 }
 
+void shim_free(struct shim *s)
+{
+        shim_conns_free(s);
+        shim_exec_free_all(s);
+        while (s->containers) {
+                struct shim_container *c = s->containers;
+                s->containers = c->next;
+                shim_container_free(c);
+        }
+        /* Watches and timers of the above are gone; the loop frees the rest
+         * (the listening socket's watch, the signalfd). */
+        dh_loop_free(s->loop);
+        s->loop = NULL;
+        if (s->listen_fd >= 0)
+                close(s->listen_fd);
+        if (s->ctrs_dirfd >= 0)
+                close(s->ctrs_dirfd);
+        if (s->dirfd >= 0)
+                close(s->dirfd);
+        if (s->ready_fd >= 0)
+                close(s->ready_fd);
+        s->listen_fd = s->ctrs_dirfd = s->dirfd = s->ready_fd = -1;
+        rt_sandbox_status_free(&s->status);
+        rt_sandbox_config_free(&s->config);
+        json_decref(s->config_json);
+        s->config_json = NULL;
+        cg_layout_free(s->cg);
+        s->cg = NULL;
+        free(s->cgroup_parent);
+        free(s->layout.state_dir);
+        free(s->layout.root_dir);
+        free(s->layout.shim_path);
+        free(s->id);
+        free(s->dir);
+        s->cgroup_parent = s->layout.state_dir = s->layout.root_dir = s->layout.shim_path = NULL;
+        s->id = s->dir = NULL;
+}
+
 static void report_ready(int fd, const struct dh_err *err)
 {
         if (fd < 0)
@@ -176,15 +214,18 @@ int shim_main(int argc, char **argv)
                 fprintf(stderr, "usage: deckhand-shim --id SANDBOX_ID --state-dir DIR --root-dir DIR [--ready-fd N]\n");
                 return 2;
         }
-        struct shim s = { .dirfd = -1, .ctrs_dirfd = -1, .listen_fd = -1, .ready_fd = a.ready_fd };
+        /* One owner: everything hanging off s is freed when shim_main
+         * returns, on every path (the shim never exits elsewhere). */
+        _cleanup_(shim_free) struct shim s = { .dirfd = -1, .ctrs_dirfd = -1, .listen_fd = -1,
+                                               .ready_fd = a.ready_fd };
         struct dh_err *err = NULL;
         setsid();
         /* The client waits for EOF on this pipe: no child may keep it. */
         if (s.ready_fd >= 0)
                 fcntl(s.ready_fd, F_SETFD, FD_CLOEXEC);
         int r = shim_init(&s, &a, &err);
-        report_ready(s.ready_fd, r < 0 ? err : NULL);
-        s.ready_fd = -1;
+        report_ready(TAKE_FD(s.ready_fd), r < 0 ? err : NULL);
+        dh_err_free(err);
         if (r < 0) {
                 if (s.cg && s.cgroup_parent)
                         shim_sandbox_teardown(&s, NULL);

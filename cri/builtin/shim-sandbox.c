@@ -216,6 +216,19 @@ static void umount_file(struct shim *s, const char *name)
                 umount2(path, MNT_DETACH);
 }
 
+/* unshare(CLONE_NEWPID) put the shim's future children in the pod's PID
+ * namespace; once its init is gone no child can be made there (ENOMEM).
+ * They go back to the shim's own namespace: the one child still to come is
+ * LeakSanitizer's exit-time checker (sanitizer build), which must be able
+ * to see the shim's pid to check it. */
+static void pid_children_home(void)
+{
+        _cleanup_close_ int fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0 && setns(fd, CLONE_NEWPID) < 0) {
+                /* our own active namespace is always allowed; nothing to do */
+        }
+}
+
 int shim_sandbox_teardown(struct shim *s, struct dh_err **err)
 {
         if (s->pause_pid > 0) {
@@ -223,6 +236,8 @@ int shim_sandbox_teardown(struct shim *s, struct dh_err **err)
                 shim_reap_until(s, s->pause_pid);
                 s->pause_pid = 0;
         }
+        if (pod_pid(&s->config))
+                pid_children_home();
         umount_file(s, "shm");
         umount_file(s, "netns");
         int r = cg_remove(s->cg, s->cgroup_parent, err);

@@ -51,6 +51,13 @@ static void conns_sweep(struct shim *s)
         }
 }
 
+void shim_conns_free(struct shim *s)
+{
+        for (struct shim_conn *c = s->conns; c; c = c->next)
+                conn_close(c);
+        conns_sweep(s);
+}
+
 void shim_reply(struct shim_conn *c, json_t *reply)
 {
         if (c && !c->dead && reply)

@@ -105,6 +105,8 @@ int shim_listen(struct shim *s, struct dh_err **err);
 void shim_reply(struct shim_conn *c, json_t *reply);
 void shim_reply_err(struct shim_conn *c, struct dh_err *err);
 void shim_reply_ok(struct shim_conn *c);
+/* Closes and frees every client connection (at the shim's exit). */
+void shim_conns_free(struct shim *s);
 
 /* shim-container.c: lifecycle. */
 int shim_container_create(struct shim *s, json_t *req, char **id_out, struct dh_err **err);
@@ -132,9 +134,15 @@ int shim_exec_begin(struct shim *s, struct shim_conn *c, json_t *req, const int 
                     struct dh_err **err);
 bool shim_exec_reaped(struct shim *s, pid_t pid, int status);
 void shim_exec_conn_gone(struct shim *s, struct shim_conn *c);
+/* Frees every exec still tracked, without replying (at the shim's exit). */
+void shim_exec_free_all(struct shim *s);
 
 /* shim-main.c: entry point shared by the executable and tests. */
 int shim_main(int argc, char **argv);
+/* Frees everything the shim struct owns (containers, execs, clients, the
+ * loop, config, status, cgroup layout, fds); the struct itself is the
+ * caller's. Safe on a partly initialised shim. Teardown is not done here. */
+void shim_free(struct shim *s);
 /* Blocks until `target` (already SIGKILLed) is reaped, reaping and
  * dispatching every other child that exits meanwhile. */
 void shim_reap_until(struct shim *s, pid_t target);

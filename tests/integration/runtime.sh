@@ -79,6 +79,11 @@ run_capture out rc "$CTL" exec -s "$side" cat /etc/resolv.conf
 check "resolv.conf from dns_config" contains "$out" "nameserver 10.96.0.10"
 run_capture out rc "$CTL" exec -s "$side" ip addr show lo
 check "loopback is up" contains "$out" "inet 127.0.0.1"
+# Our environment (the sanitizer build's ASAN_OPTIONS/UBSAN_OPTIONS reach
+# the shim) is not the container's: the init and an exec get their own.
+run_capture out rc "$CTL" exec -s "$side" sh -c 'env; tr "\0" "\n" </proc/1/environ'
+own_env() { [ "$rc" -eq 0 ] && contains "$out" PATH= && ! contains "$out" SAN_OPTIONS= && ! contains "$out" DECKHAND_; }
+check "containers and execs get only their own environment" own_env
 
 # --- security: seccomp, capabilities, masked paths ---
 run_capture out rc "$CTL" exec -s "$web" cat /proc/self/status
