@@ -157,7 +157,12 @@ check "the tight-loop container ends in CrashLoopBackOff" poll 40 tight_backoff
 tight_restarts=$(podjson tight | jq -r '.status.containerStatuses[0].restartCount')
 check "  after a few restarts, not hundreds ($tight_restarts)" test "$tight_restarts" -le 4
 sleep 10
-check "the agent's RSS stays small under the flood ($(rss_kb) kB)" test "$(rss_kb)" -lt 40000
+# (ASan's shadow memory and quarantine make the sanitizer build's agent
+# ~120 MB at rest: it gets a bound of its own, still far below the
+# gigabyte the probe prints.)
+rss_bound=40000
+[ -n "$T_SAN_DIR" ] && rss_bound=400000
+check "the agent's RSS stays small under the flood ($(rss_kb) kB < $rss_bound)" test "$(rss_kb)" -lt "$rss_bound"
 check "the quiet pod's container was never restarted" \
         test "$(podjson quiet | jq -r '.status.containerStatuses[0].containerID + " " + (.status.containerStatuses[0].restartCount | tostring)')" = "$quiet_id 0"
 check "and it is still Running" quiet_running
