@@ -150,6 +150,13 @@ static uint64_t fnv(uint64_t h, const void *data, size_t n)
         return h;
 }
 
+static uint64_t entry_hash(const char *kind, const char *id, const void *state, size_t len)
+{
+        uint64_t h = fnv(14695981039346656037ULL, kind, 1);
+        h = fnv(h, id, strlen(id));
+        return fnv(h, state, len);
+}
+
 /* What the relist compares: the pod's sandboxes and containers with
  * their states, in any order (a sum of one hash each). */
 uint64_t pm_fingerprint(const char *uid, const struct rt_sandbox_list *sl,
@@ -160,17 +167,13 @@ uint64_t pm_fingerprint(const char *uid, const struct rt_sandbox_list *sl,
                 const char *u = kv_get(&sl->v[i].labels, AGENT_LABEL_POD_UID);
                 if (!u || strcmp(u, uid) != 0)
                         continue;
-                uint64_t h = fnv(14695981039346656037ULL, "s", 1);
-                h = fnv(h, sl->v[i].id, strlen(sl->v[i].id));
-                sum += fnv(h, &sl->v[i].state, sizeof sl->v[i].state);
+                sum += entry_hash("s", sl->v[i].id, &sl->v[i].state, sizeof sl->v[i].state);
         }
         for (size_t i = 0; i < cl->n; i++) {
                 const char *u = kv_get(&cl->v[i].labels, AGENT_LABEL_POD_UID);
                 if (!u || strcmp(u, uid) != 0)
                         continue;
-                uint64_t h = fnv(14695981039346656037ULL, "c", 1);
-                h = fnv(h, cl->v[i].id, strlen(cl->v[i].id));
-                sum += fnv(h, &cl->v[i].state, sizeof cl->v[i].state);
+                sum += entry_hash("c", cl->v[i].id, &cl->v[i].state, sizeof cl->v[i].state);
         }
         return sum;
 }
@@ -222,6 +225,61 @@ static bool past_deadline(const struct pm_pod *p, int64_t now_ns)
                agent_pod_past_active_deadline(p->sp->pod, p->start_time_ns, now_ns);
 }
 
+/* One entry of a relist: its pod's UID and its share of the pod's
+ * fingerprint (pm_fingerprint sums them). */
+struct uid_hash {
+        const char *uid;
+        uint64_t h;
+};
+
+static int by_uid(const void *a, const void *b)
+{
+        return strcmp(((const struct uid_hash *)a)->uid, ((const struct uid_hash *)b)->uid);
+}
+
+/* Every listed entry's UID and hash, sorted by UID (NULL on ENOMEM: the
+ * caller falls back to pm_fingerprint). The relist then costs n log n,
+ * not pods times entries. */
+static size_t uid_hashes(const struct rt_sandbox_list *sl, const struct rt_container_list *cl,
+                         struct uid_hash **out)
+{
+        struct uid_hash *v = calloc(sl->n + cl->n + 1, sizeof *v);
+        size_t n = 0;
+        if (!v)
+                return 0;
+        for (size_t i = 0; i < sl->n; i++) {
+                const char *u = kv_get(&sl->v[i].labels, AGENT_LABEL_POD_UID);
+                if (u)
+                        v[n++] = (struct uid_hash){ u, entry_hash("s", sl->v[i].id, &sl->v[i].state,
+                                                                  sizeof sl->v[i].state) };
+        }
+        for (size_t i = 0; i < cl->n; i++) {
+                const char *u = kv_get(&cl->v[i].labels, AGENT_LABEL_POD_UID);
+                if (u)
+                        v[n++] = (struct uid_hash){ u, entry_hash("c", cl->v[i].id, &cl->v[i].state,
+                                                                  sizeof cl->v[i].state) };
+        }
+        qsort(v, n, sizeof *v, by_uid);
+        *out = v;
+        return n;
+}
+
+static uint64_t uid_hash_sum(const struct uid_hash *v, size_t n, const char *uid)
+{
+        size_t lo = 0, hi = n;
+        while (lo < hi) { /* the first entry >= uid */
+                size_t mid = lo + (hi - lo) / 2;
+                if (strcmp(v[mid].uid, uid) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        uint64_t sum = 0;
+        for (size_t i = lo; i < n && strcmp(v[i].uid, uid) == 0; i++)
+                sum += v[i].h;
+        return sum;
+}
+
 /* kubelet's PLEG: list everything, sync the pods whose containers or
  * sandboxes changed, those waiting for a back-off to pass, and those past
  * their active deadline. */
@@ -244,16 +302,19 @@ static void relist(struct dh_loop *l, void *ud)
         m->last_relist_ms = dh_now_ms();
         if (m->sources_ready && !pm_gc_running(m))
                 adopt_orphans(m, &sl);
+        struct uid_hash *hashes = NULL;
+        size_t nh = uid_hashes(&sl, &cl, &hashes);
         int64_t now_ns = dh_realtime_ns();
         for (size_t i = 0; i < m->n; i++) {
                 struct pm_pod *p = m->pods[i];
-                uint64_t h = pm_fingerprint(p->uid, &sl, &cl);
+                uint64_t h = hashes ? uid_hash_sum(hashes, nh, p->uid) : pm_fingerprint(p->uid, &sl, &cl);
                 if (h != p->fingerprint || p->recheck || p->pending || past_deadline(p, now_ns)) {
                         p->fingerprint = h;
                         p->recheck = false;
                         pm_schedule(m, p);
                 }
         }
+        free(hashes);
         rt_sandbox_list_free(&sl);
         rt_container_list_free(&cl);
 }

@@ -37,6 +37,7 @@ struct dh_loop {
         void *sig_ud;
         struct dh_watch *watches;
         struct dh_timer *timers;
+        size_t dead; /* entries marked dead since the last sweep */
         bool quit;
         int status;
 };
@@ -73,6 +74,9 @@ int dh_loop_new(struct dh_loop **out, struct dh_err **err)
 
 static void sweep(struct dh_loop *l)
 {
+        if (!l->dead)
+                return;
+        l->dead = 0;
         for (struct dh_watch **pw = &l->watches; *pw;) {
                 struct dh_watch *w = *pw;
                 if (w->dead) {
@@ -101,6 +105,7 @@ void dh_loop_free(struct dh_loop *l)
                 w->dead = true;
         for (struct dh_timer *t = l->timers; t; t = t->next)
                 t->dead = true;
+        l->dead = 1;
         sweep(l);
         if (l->sigfd >= 0)
                 close(l->sigfd);
@@ -142,6 +147,7 @@ void dh_watch_remove(struct dh_watch *w)
                 return;
         epoll_ctl(w->loop->epfd, EPOLL_CTL_DEL, w->fd, NULL);
         w->dead = true;
+        w->loop->dead++;
 }
 
 struct dh_timer *dh_loop_timer(struct dh_loop *l, uint64_t ms, dh_timer_fn fn, void *ud,
@@ -160,8 +166,10 @@ struct dh_timer *dh_loop_timer(struct dh_loop *l, uint64_t ms, dh_timer_fn fn, v
 
 void dh_timer_cancel(struct dh_timer *t)
 {
-        if (t)
+        if (t && !t->dead) {
                 t->dead = true;
+                t->loop->dead++;
+        }
 }
 
 static void on_signalfd(struct dh_loop *l, int fd, uint32_t events, void *ud)
@@ -197,6 +205,7 @@ static int run_timers(struct dh_loop *l)
         for (struct dh_timer *t = l->timers; t && !l->quit; t = t->next) {
                 if (!t->dead && t->due_ms <= now) {
                         t->dead = true;
+                        l->dead++;
                         t->fn(l, t->ud);
                 }
         }
