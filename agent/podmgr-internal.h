@@ -54,6 +54,10 @@ struct agent_podmgr {
         struct pm_pod **pods;
         size_t n;
         struct dh_timer *kick, *relist;
+        /* The runtime's state token at the last full relist (rt_ops
+         * state_token), and when that was. */
+        uint64_t token, last_full_relist_ms;
+        bool have_token;
         bool sources_ready;
         struct pm_pull *pulls; /* in flight; freed at close (the runtime drops them) */
         /* podprobes.c: the probe workers and what their probes use */

@@ -280,6 +280,33 @@ static uint64_t uid_hash_sum(const struct uid_hash *v, size_t n, const char *uid
         return sum;
 }
 
+/* Whether the runtime's state token says nothing changed since the last
+ * full relist (and that was recent): then only the pods that asked for
+ * a sync, wait out a back-off or passed their deadline are synced. */
+static bool runtime_unchanged(struct agent_podmgr *m)
+{
+        uint64_t token, now = dh_now_ms();
+        bool have = m->rt->ops->state_token && m->rt->ops->state_token(m->rt, &token, NULL) == 0;
+        bool same = have && m->have_token && token == m->token &&
+                    now - m->last_full_relist_ms < AGENT_PODMGR_FULL_RELIST_MS;
+        m->have_token = have;
+        m->token = have ? token : 0;
+        if (!same) {
+                m->last_full_relist_ms = now;
+                return false;
+        }
+        m->last_relist_ms = now;
+        int64_t now_ns = dh_realtime_ns();
+        for (size_t i = 0; i < m->n; i++) {
+                struct pm_pod *p = m->pods[i];
+                if (p->recheck || p->pending || past_deadline(p, now_ns)) {
+                        p->recheck = false;
+                        pm_schedule(m, p);
+                }
+        }
+        return true;
+}
+
 /* kubelet's PLEG: list everything, sync the pods whose containers or
  * sandboxes changed, those waiting for a back-off to pass, and those past
  * their active deadline. */
@@ -291,6 +318,8 @@ static void relist(struct dh_loop *l, void *ud)
         if (!m->relist)
                 log_error("pod manager: relist timer: %s", err->msg);
         dh_err_clear(&err);
+        if (runtime_unchanged(m))
+                return;
         struct rt_sandbox_list sl = { 0 };
         struct rt_container_list cl = { 0 };
         if (m->rt->ops->list_pod_sandbox(m->rt, NULL, &sl, &err) < 0 ||

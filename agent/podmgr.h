@@ -21,6 +21,9 @@
 #include "lib/loop.h"
 
 #define AGENT_PODMGR_RELIST_MS 1000
+/* With a runtime that has a state token, the relist lists everything only
+ * when the token moved, and at least this often. */
+#define AGENT_PODMGR_FULL_RELIST_MS 10000
 #define AGENT_PODMGR_MAX_PODS 1000
 /* Bytes of a helper's error report kept. */
 #define AGENT_PODMGR_REPORT_MAX 4096

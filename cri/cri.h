@@ -284,6 +284,11 @@ struct rt_ops {
                                   struct dh_err **err);
         int (*list_pod_sandbox)(struct rt *rt, const struct rt_sandbox_filter *f,
                                 struct rt_sandbox_list *out, struct dh_err **err);
+        /* Optional (deckhand's stand-in for CRI's container events): a
+         * value that changes whenever a sandbox or container appears, goes
+         * or changes state, cheap to get; equal tokens mean the lists did
+         * not change. NULL: the caller lists every time. */
+        int (*state_token)(struct rt *rt, uint64_t *out, struct dh_err **err);
 
         int (*create_container)(struct rt *rt, const char *sandbox_id,
                                 const struct rt_container_config *cfg,

@@ -35,7 +35,11 @@ struct rtb {
 struct rtb_sandbox_labels {
         char *sid;
         struct rt_kvs labels;
+        int shim_pid; /* 0: not known yet */
 };
+/* runtime-token.c */
+int rtb_state_token(struct rt *rt, uint64_t *out, struct dh_err **err);
+const struct rtb_sandbox_labels *rtb_sandbox_cached(const struct rtb *b, const char *sid);
 #define RTB_SANDBOX_LABELS_MAX 4096
 
 /* runtime-images.c */

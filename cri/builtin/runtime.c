@@ -148,12 +148,18 @@ struct list_sb {
         struct rt_sandbox_list *out;
 };
 
-static const struct rt_kvs *cached_labels(const struct rtb *b, const char *sid)
+const struct rtb_sandbox_labels *rtb_sandbox_cached(const struct rtb *b, const char *sid)
 {
         for (size_t i = 0; i < b->n_sb_labels; i++)
                 if (strcmp(b->sb_labels[i].sid, sid) == 0)
-                        return &b->sb_labels[i].labels;
+                        return &b->sb_labels[i];
         return NULL;
+}
+
+static const struct rt_kvs *cached_labels(const struct rtb *b, const char *sid)
+{
+        const struct rtb_sandbox_labels *e = rtb_sandbox_cached(b, sid);
+        return e ? &e->labels : NULL;
 }
 
 static void sandbox_labels_clear(struct rtb *b)
@@ -169,10 +175,14 @@ static void sandbox_labels_clear(struct rtb *b)
 
 /* Remembers a sandbox's labels (best effort: a failure only costs a read
  * later). Full: starts over, dropping the ids of sandboxes long gone. */
-static void cache_labels(struct rtb *b, const char *sid, const struct rt_kvs *labels)
+static void cache_labels(struct rtb *b, const char *sid, const struct rt_kvs *labels, int shim_pid)
 {
-        if (cached_labels(b, sid))
+        struct rtb_sandbox_labels *known = (struct rtb_sandbox_labels *)rtb_sandbox_cached(b, sid);
+        if (known) {
+                if (!known->shim_pid)
+                        known->shim_pid = shim_pid;
                 return;
+        }
         if (b->n_sb_labels >= RTB_SANDBOX_LABELS_MAX)
                 sandbox_labels_clear(b);
         struct rtb_sandbox_labels *v = realloc(b->sb_labels, (b->n_sb_labels + 1) * sizeof *v);
@@ -180,7 +190,7 @@ static void cache_labels(struct rtb *b, const char *sid, const struct rt_kvs *la
                 return;
         b->sb_labels = v;
         struct rtb_sandbox_labels *e = &v[b->n_sb_labels];
-        *e = (struct rtb_sandbox_labels){ .sid = strdup(sid) };
+        *e = (struct rtb_sandbox_labels){ .sid = strdup(sid), .shim_pid = shim_pid };
         if (!e->sid || rt_kvs_copy(&e->labels, labels) < 0) {
                 free(e->sid);
                 return;
@@ -199,7 +209,7 @@ static int list_one_sandbox(const char *sid, void *ud)
                 return 0;
         if (rtb_read_sandbox(l->b, sid, &st, NULL, NULL) < 0)
                 return 0; /* being created or removed: not listed */
-        cache_labels(l->b, sid, &st.labels);
+        cache_labels(l->b, sid, &st.labels, st.shim_pid);
         bool keep = !l->f || ((!l->f->has_state || st.state == l->f->state) &&
                               labels_match(&st.labels, &l->f->label_selector));
         struct rt_sandbox_status *v = keep ? realloc(l->out->v, (l->out->n + 1) * sizeof *v) : NULL;
@@ -636,6 +646,7 @@ static const struct rt_ops builtin_ops = {
         .remove_pod_sandbox = builtin_remove_pod_sandbox,
         .pod_sandbox_status = builtin_pod_sandbox_status,
         .list_pod_sandbox = builtin_list_pod_sandbox,
+        .state_token = rtb_state_token,
         .create_container = builtin_create_container,
         .start_container = builtin_start_container,
         .stop_container = builtin_stop_container,

@@ -1,0 +1,78 @@
+/* The built-in runtime's state token: what changes whenever the lists
+ * would. Every state change of the runtime is a file renamed into, or
+ * removed from, a directory of the state dir (the shims write atomically),
+ * so the modification times of the sandboxes directory, of each sandbox's
+ * directory and of its containers directory move with it; a shim that
+ * died changes nothing on disk, so each known shim's liveness goes in too.
+ * A stat per directory and a /proc read per shim, no JSON: the agent's
+ * relist asks for this every second and lists only when it moved. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cri/builtin/runtime-internal.h"
+#include "lib/cleanup.h"
+
+static uint64_t mix(uint64_t h, const void *data, size_t len)
+{
+        const unsigned char *p = data;
+        for (size_t i = 0; i < len; i++) {
+                h ^= p[i];
+                h *= 1099511628211ULL;
+        }
+        return h;
+}
+
+/* The directory's identity and modification time; zeros when absent. */
+static uint64_t dir_stamp(uint64_t h, int dirfd, const char *name)
+{
+        struct stat st;
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                memset(&st, 0, sizeof st);
+        h = mix(h, &st.st_ino, sizeof st.st_ino);
+        h = mix(h, &st.st_mtim, sizeof st.st_mtim);
+        return mix(h, &st.st_ctim, sizeof st.st_ctim);
+}
+
+static uint64_t sandbox_stamp(const struct rtb *b, int dirfd, const char *sid)
+{
+        uint64_t h = mix(14695981039346656037ULL, sid, strlen(sid));
+        char ctrs[RT_ID_LEN + sizeof "/containers"];
+        memcpy(ctrs, sid, RT_ID_LEN); /* sid is a valid id: RT_ID_LEN characters */
+        memcpy(ctrs + RT_ID_LEN, "/containers", sizeof "/containers");
+        h = dir_stamp(dir_stamp(h, dirfd, sid), dirfd, ctrs);
+        const struct rtb_sandbox_labels *e = rtb_sandbox_cached(b, sid);
+        int alive = e && e->shim_pid ? rtb_shim_alive(e->shim_pid) : -1;
+        return mix(h, &alive, sizeof alive);
+}
+
+int rtb_state_token(struct rt *rt, uint64_t *out, struct dh_err **err)
+{
+        const struct rtb *b = (const struct rtb *)rt;
+        char path[4096];
+        if (snprintf(path, sizeof path, "%s/sandboxes", b->layout.state_dir) >= (int)sizeof path)
+                return dh_err_set(err, ENAMETOOLONG, "state dir path too long");
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+                *out = errno == ENOENT ? 0 : 1;
+                return errno == ENOENT ? 0 : dh_err_errno(err, errno, "open %s", path);
+        }
+        int dfd = dup(fd);
+        DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+        if (!d) {
+                if (dfd >= 0)
+                        close(dfd);
+                return dh_err_errno(err, errno, "read %s", path);
+        }
+        uint64_t sum = dir_stamp(14695981039346656037ULL, fd, ".");
+        size_t n = 0;
+        for (struct dirent *de; (de = readdir(d)) && n < RTB_SANDBOX_LABELS_MAX * 4; n++)
+                if (strlen(de->d_name) == RT_ID_LEN && rt_id_valid(de->d_name))
+                        sum += sandbox_stamp(b, fd, de->d_name); /* any order */
+        closedir(d);
+        *out = sum;
+        return 0;
+}
