@@ -298,7 +298,7 @@ void pm_prune_init_start(struct agent_podmgr *m, struct pm_pod *p, bool purge)
                 return;
         struct agent_pod_runtime r = { 0 };
         struct pm_prune *pr = calloc(1, sizeof *pr);
-        if (!pr || pm_observe(m, p, &r, &err) < 0 ||
+        if (!pr || pm_observe(m, p, &r, NULL, &err) < 0 ||
             agent_prune_init_containers(p->sp->pod, &r, purge, &pr->plan, &err) < 0) {
                 log_error("pod %s: init container prune: %s", p->label,
                           err ? err->msg : "out of memory");

@@ -81,9 +81,12 @@ bool pm_busy(const struct pm_pod *p);
 
 /* podsync.c: one sync of a pod that is not busy. */
 void pm_sync(struct agent_podmgr *m, struct pm_pod *p);
-/* The runtime's view of the pod (start failures and start time added). */
+/* The runtime's view of the pod (start failures and start time added).
+ * fingerprint (may be NULL) gets what the relist would compute from it:
+ * a sync records what it planned from, so the relist syncs the pod again
+ * once its own actions show (a sidecar started: the next container). */
 int pm_observe(struct agent_podmgr *m, struct pm_pod *p, struct agent_pod_runtime *out,
-               struct dh_err **err);
+               uint64_t *fingerprint, struct dh_err **err);
 /* After a kill helper: the rest of the stored plan. */
 void pm_apply_after_kill(struct agent_podmgr *m, struct pm_pod *p);
 void pm_update_status(struct agent_podmgr *m, struct pm_pod *p);

@@ -101,7 +101,7 @@ static int list_sandbox_containers(struct agent_podmgr *m, const char *sandbox_i
 }
 
 int pm_observe(struct agent_podmgr *m, struct pm_pod *p, struct agent_pod_runtime *out,
-               struct dh_err **err)
+               uint64_t *fingerprint, struct dh_err **err)
 {
         struct rt_kv kv;
         struct rt_sandbox_filter sf = { 0 };
@@ -120,8 +120,8 @@ int pm_observe(struct agent_podmgr *m, struct pm_pod *p, struct agent_pod_runtim
                 ret = agent_pod_runtime_from_rt(&sl, &cl, m->runtime_name, &r, err);
         if (ret == 0 && (ret = add_termination_messages(&cl, &r, err)) < 0)
                 agent_pod_runtime_free(&r);
-        if (ret == 0) /* seen here: the relist need not sync the pod for it */
-                p->fingerprint = pm_fingerprint(p->uid, &sl, &cl);
+        if (ret == 0 && fingerprint)
+                *fingerprint = pm_fingerprint(p->uid, &sl, &cl);
         rt_sandbox_list_free(&sl);
         rt_container_list_free(&cl);
         if (ret < 0)
@@ -164,7 +164,7 @@ void pm_update_status(struct agent_podmgr *m, struct pm_pod *p)
                 log_error("pod %s: status: out of memory", p->label);
                 return;
         }
-        if (pm_observe(m, p, &r, &err) < 0 ||
+        if (pm_observe(m, p, &r, NULL, &err) < 0 ||
             agent_pod_status(p->sp->pod, &r, &res, p->has_status ? &p->status : NULL,
                              dh_realtime_ns(), &s, &err) < 0) {
                 log_error("pod %s: status: %s", p->label, err->msg);
@@ -312,7 +312,8 @@ static void sync_running(struct agent_podmgr *m, struct pm_pod *p)
         struct agent_pod_runtime r = { 0 };
         struct agent_container_results res = { 0 };
         _cleanup_free_ struct agent_pod_plan *plan = calloc(1, sizeof *plan);
-        if (!plan || pm_probe_results(m, p, &res) < 0 || pm_observe(m, p, &r, &err) < 0 ||
+        if (!plan || pm_probe_results(m, p, &res) < 0 ||
+            pm_observe(m, p, &r, &p->fingerprint, &err) < 0 ||
             agent_pod_actions(p->sp->pod, &r, &res, &m->crash_backoff, dh_realtime_ns(), plan,
                               &err) < 0) {
                 log_error("pod %s: sync: %s", p->label, err ? err->msg : "out of memory");
