@@ -31,11 +31,14 @@ struct rtb {
          * filtered by labels skips the others without reading them. */
         struct rtb_sandbox_labels *sb_labels;
         size_t n_sb_labels;
+        size_t n_shim_pidfds; /* of those entries, at most RTB_SHIM_PIDFDS_MAX */
 };
+#define RTB_SHIM_PIDFDS_MAX 256
 struct rtb_sandbox_labels {
         char *sid;
         struct rt_kvs labels;
         int shim_pid; /* 0: not known yet */
+        int shim_pidfd; /* runtime-token.c: opened once the shim was seen alive; -1 none */
 };
 /* runtime-token.c */
 int rtb_state_token(struct rt *rt, uint64_t *out, struct dh_err **err);

@@ -11,7 +11,10 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "cri/builtin/runtime-internal.h"
 #include "lib/cleanup.h"
@@ -37,21 +40,43 @@ static uint64_t dir_stamp(uint64_t h, int dirfd, const char *name)
         return mix(h, &st.st_ctim, sizeof st.st_ctim);
 }
 
-static uint64_t sandbox_stamp(const struct rtb *b, int dirfd, const char *sid)
+/* Whether the sandbox's shim lives. The first time it is seen alive (by
+ * its /proc entry, as rtb_shim_alive checks) a pidfd is kept: from then on
+ * a poll of it answers (readable once the process is gone) without
+ * reading /proc. -1: not known. */
+static int shim_alive(struct rtb *b, struct rtb_sandbox_labels *e)
+{
+        if (!e || !e->shim_pid)
+                return -1;
+        if (e->shim_pidfd >= 0) {
+                struct pollfd p = { .fd = e->shim_pidfd, .events = POLLIN };
+                return poll(&p, 1, 0) == 0;
+        }
+        if (!rtb_shim_alive(e->shim_pid))
+                return 0;
+        /* Opened after the check: if the pid was reused in between, the
+         * next full list sees the sandbox's own state anyway. Bounded:
+         * past the limit, /proc is read each time. */
+        if (b->n_shim_pidfds < RTB_SHIM_PIDFDS_MAX &&
+            (e->shim_pidfd = (int)syscall(SYS_pidfd_open, e->shim_pid, 0)) >= 0)
+                b->n_shim_pidfds++;
+        return 1;
+}
+
+static uint64_t sandbox_stamp(struct rtb *b, int dirfd, const char *sid)
 {
         uint64_t h = mix(14695981039346656037ULL, sid, strlen(sid));
         char ctrs[RT_ID_LEN + sizeof "/containers"];
         memcpy(ctrs, sid, RT_ID_LEN); /* sid is a valid id: RT_ID_LEN characters */
         memcpy(ctrs + RT_ID_LEN, "/containers", sizeof "/containers");
         h = dir_stamp(dir_stamp(h, dirfd, sid), dirfd, ctrs);
-        const struct rtb_sandbox_labels *e = rtb_sandbox_cached(b, sid);
-        int alive = e && e->shim_pid ? rtb_shim_alive(e->shim_pid) : -1;
+        int alive = shim_alive(b, (struct rtb_sandbox_labels *)rtb_sandbox_cached(b, sid));
         return mix(h, &alive, sizeof alive);
 }
 
 int rtb_state_token(struct rt *rt, uint64_t *out, struct dh_err **err)
 {
-        const struct rtb *b = (const struct rtb *)rt;
+        struct rtb *b = (struct rtb *)rt;
         char path[4096];
         if (snprintf(path, sizeof path, "%s/sandboxes", b->layout.state_dir) >= (int)sizeof path)
                 return dh_err_set(err, ENAMETOOLONG, "state dir path too long");

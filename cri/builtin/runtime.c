@@ -167,10 +167,13 @@ static void sandbox_labels_clear(struct rtb *b)
         for (size_t i = 0; i < b->n_sb_labels; i++) {
                 free(b->sb_labels[i].sid);
                 rt_kvs_free(&b->sb_labels[i].labels);
+                if (b->sb_labels[i].shim_pidfd >= 0)
+                        close(b->sb_labels[i].shim_pidfd);
         }
         free(b->sb_labels);
         b->sb_labels = NULL;
         b->n_sb_labels = 0;
+        b->n_shim_pidfds = 0;
 }
 
 /* Remembers a sandbox's labels (best effort: a failure only costs a read
@@ -190,7 +193,7 @@ static void cache_labels(struct rtb *b, const char *sid, const struct rt_kvs *la
                 return;
         b->sb_labels = v;
         struct rtb_sandbox_labels *e = &v[b->n_sb_labels];
-        *e = (struct rtb_sandbox_labels){ .sid = strdup(sid), .shim_pid = shim_pid };
+        *e = (struct rtb_sandbox_labels){ .sid = strdup(sid), .shim_pid = shim_pid, .shim_pidfd = -1 };
         if (!e->sid || rt_kvs_copy(&e->labels, labels) < 0) {
                 free(e->sid);
                 return;
