@@ -4,6 +4,7 @@
 #include "agent/podmgr.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,6 +347,10 @@ static void relist(struct dh_loop *l, void *ud)
         free(hashes);
         rt_sandbox_list_free(&sl);
         rt_container_list_free(&cl);
+        /* The lists and syncs free most of what they allocate: hand the
+         * free pages in the middle of the heap back too (glibc returns
+         * only its top by itself), so the agent's memory follows its pods. */
+        malloc_trim(0);
 }
 
 static int runtime_name(struct rt *rt, char **out, struct dh_err **err)
