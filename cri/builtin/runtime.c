@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -68,6 +69,34 @@ static int write_sandbox_config(struct rtb *b, const char *sid, const struct rt_
         return r < 0 ? r : dh_write_file_atomic_path(path, text, strlen(text), 0600, err);
 }
 
+/* The sandbox's creation lock: an exclusive flock on its config.json,
+ * held from writing it until the shim reported ready (it writes
+ * sandbox.json before that). A config.json with no sandbox.json that
+ * nobody holds locked is a creation cut short (the creator was killed):
+ * the list reaps it. Returns the locked fd, or -1. */
+static int lock_creation(struct rtb *b, const char *sid, bool wait)
+{
+        _cleanup_free_ char *path = rt_sandbox_file(&b->layout, sid, "config.json");
+        int fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+        if (fd >= 0 && flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+                close(fd);
+                fd = -1;
+        }
+        return fd;
+}
+
+/* A creation cut short: nobody holds its lock, and still no sandbox.json
+ * (checked under the lock). Everything it may have made goes. */
+static void reap_abandoned_creation(struct rtb *b, const char *sid)
+{
+        _cleanup_close_ int lock = lock_creation(b, sid, false);
+        _cleanup_free_ char *status = rt_sandbox_file(&b->layout, sid, "sandbox.json");
+        struct stat st;
+        if (lock < 0 || !status || lstat(status, &st) == 0 || errno != ENOENT)
+                return;
+        rtb_cleanup_sandbox(b, sid, 0, NULL);
+}
+
 static int builtin_run_pod_sandbox(struct rt *rt, const struct rt_sandbox_config *cfg,
                                    const char *handler, char **id_out, struct dh_err **err)
 {
@@ -78,6 +107,7 @@ static int builtin_run_pod_sandbox(struct rt *rt, const struct rt_sandbox_config
         int r = rt_new_id(sid, err);
         if (r == 0)
                 r = write_sandbox_config(b, sid, cfg, err);
+        _cleanup_close_ int lock = r == 0 ? lock_creation(b, sid, true) : -1;
         if (r == 0)
                 r = rtb_spawn_shim(b, sid, &shim, err);
         if (r < 0) {
@@ -210,8 +240,10 @@ static int list_one_sandbox(const char *sid, void *ud)
         const struct rt_kvs *known = l->f && l->f->label_selector.n ? cached_labels(l->b, sid) : NULL;
         if (known && !labels_match(known, &l->f->label_selector))
                 return 0;
-        if (rtb_read_sandbox(l->b, sid, &st, NULL, NULL) < 0)
+        if (rtb_read_sandbox(l->b, sid, &st, NULL, NULL) < 0) {
+                reap_abandoned_creation(l->b, sid);
                 return 0; /* being created or removed: not listed */
+        }
         cache_labels(l->b, sid, &st.labels, st.shim_pid);
         bool keep = !l->f || ((!l->f->has_state || st.state == l->f->state) &&
                               labels_match(&st.labels, &l->f->label_selector));

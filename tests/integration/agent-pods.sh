@@ -12,9 +12,6 @@
 # that transient states (a back-off message, a Ready flip) can be checked
 # after the fact. Measured times are printed in the check descriptions.
 #
-# Checks of behaviour the agent does not have yet are marked PENDING and
-# run only with DECKHAND_TEST_PENDING=1: no sandbox state left by a
-# creation cut short.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/integration/common.bash
@@ -39,7 +36,6 @@ cgroupRoot: /$cgparent
 resolvConf: ""
 EOF
 M=$tmp/manifests
-PENDING=${DECKHAND_TEST_PENDING:-0}
 
 # Container GC (a round a minute, once it lands) would remove the exited
 # instances whose times the checks read: not during this test.
@@ -619,16 +615,11 @@ check "  restart counts: init $(val late '.initContainerStatuses[0].restartCount
 rm -f "$M"/*.yaml
 all_gone() { ctrs; [ ! -s "$tmp/ctrs" ] && [ -z "$("$CTL" pods -q)" ]; }
 check "removing every file removes every container and sandbox" poll 40 all_gone
-# PENDING: the built-in runtime lists a sandbox only once its shim wrote
-# its status; one whose creation was cut short (config.json written, no
-# shim) is never listed, so nothing removes its state directory.
+# A sandbox whose creation was cut short (config.json written, no shim)
+# is reaped by the runtime's next list: nobody holds its creation lock.
 no_sandbox_state() { [ -z "$(ls -A "$DECKHAND_STATE_DIR/sandboxes" 2>/dev/null)" ]; }
-if [ "$PENDING" = 1 ]; then
-        check "no sandbox state is left behind ($half_made half made when the agent was killed)" \
-                poll 10 no_sandbox_state
-else
-        echo "$T_NAME: PENDING check not run (sandbox state left by an interrupted creation: $half_made)" >&2
-fi
+check "no sandbox state is left behind ($half_made half made when the agent was killed)" \
+        poll 10 no_sandbox_state
 kill "$sampler_pid"
 wait "$sampler_pid" 2>/dev/null
 sampler_pid=

@@ -306,4 +306,25 @@ check "the sandbox state dir is gone" test ! -e "$DECKHAND_STATE_DIR/sandboxes/$
 check "no container layer dir is left" test -z "$(ls -A "$DECKHAND_ROOT_DIR/containers" 2>/dev/null)"
 left=$(find /sys/fs/cgroup -path "*$cgparent/pod1111*" -type d 2>/dev/null | head -3)
 check "no pod cgroup is left ($left)" test -z "$left"
+
+# --- a creation cut short (config.json written, the creator killed before
+# the shim started) is reaped by the next list; one in progress is not ---
+half() { # ID: a sandbox dir as a killed creator leaves it
+        mkdir -p "$DECKHAND_STATE_DIR/sandboxes/$1/containers"
+        echo '{}' >"$DECKHAND_STATE_DIR/sandboxes/$1/config.json"
+}
+cut=$(printf 'c%.0s' $(seq 64)) busy=$(printf 'b%.0s' $(seq 64))
+half "$cut"
+half "$busy"
+flock "$DECKHAND_STATE_DIR/sandboxes/$busy/config.json" sleep 3 &
+locker=$!
+sleep 0.3
+"$CTL" pods >/dev/null
+check "a sandbox whose creation was cut short is reaped by the next list" \
+        test ! -e "$DECKHAND_STATE_DIR/sandboxes/$cut"
+check "one whose creator still holds its lock is left alone" \
+        test -e "$DECKHAND_STATE_DIR/sandboxes/$busy/config.json"
+wait "$locker"
+"$CTL" pods >/dev/null
+check "  and reaped once the lock is free" test ! -e "$DECKHAND_STATE_DIR/sandboxes/$busy"
 finish
