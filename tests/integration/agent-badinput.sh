@@ -8,42 +8,17 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/integration/common.bash
 CTL=$BUILD_DIR/deckctl
+. tests/integration/agent.bash
 rt_setup badin
-agent_pid=
 cleanup() {
         set +e
-        [ -n "$agent_pid" ] && kill -9 "$agent_pid" 2>/dev/null
+        agent_kill
         rt_cleanup
 }
 trap cleanup EXIT
-scripts/build-test-image "$tmp/img" >/dev/null
-"$CTL" images import "$tmp/img" --name deckhand.local/busybox >/dev/null || fail "image import"
-mkdir -p "$tmp/manifests" "$tmp/logs"
-cat >"$tmp/kubelet.yaml" <<EOF
-apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-podLogsDir: $tmp/logs
-cgroupRoot: /$cgparent
-resolvConf: ""
-podPidsLimit: 64
-EOF
-"$BUILD_DIR/deckhand" --config "$tmp/kubelet.yaml" --root-dir "$DECKHAND_ROOT_DIR" \
-        --pod-manifest-path "$tmp/manifests" --hostname-override node1 >>"$tmp/agent.log" 2>&1 &
-agent_pid=$!
+agent_env "podPidsLimit: 64"
+agent_start
 
-poll() {
-        local end=$((SECONDS + $1)); shift
-        while [ $SECONDS -lt $end ]; do
-                "$@" && return 0
-                sleep 0.2
-        done
-        return 1
-}
-put() { cat >"$tmp/$1.tmp" && mv "$tmp/$1.tmp" "$tmp/manifests/$1"; }
-podjson() {
-        "$CTL" get pods -o json 2>/dev/null | jq -c --arg n "$1-node1" '.items[] | select(.metadata.name == $n)'
-}
-podis() { [ "$(podjson "$1" | jq -r "$2")" = true ]; }
 logged() { grep -q -- "$1" "$tmp/agent.log"; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$agent_pid/status"; }
 # A pod with one container running COMMAND and a probe (YAML, indented 4).
@@ -169,9 +144,7 @@ check "and it is still Running" quiet_running
 
 rm -f "$tmp"/manifests/*.yaml
 check "every pod goes with its file" poll 60 bash -c "! '$CTL' pods | grep -q node1"
-kill -9 "$agent_pid"
-wait "$agent_pid" 2>/dev/null
-agent_pid=
+agent_kill
 check "no sanitizer report from the agent" bash -c "! grep -qE 'Sanitizer|runtime error:' '$tmp/agent.log'"
 [ "$T_FAILED" -eq 0 ] || sed 's/^/    agent: /' "$tmp/agent.log" | tail -40 >&2
 finish

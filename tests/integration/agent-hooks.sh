@@ -8,54 +8,18 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/integration/common.bash
 CTL=$BUILD_DIR/deckctl
+. tests/integration/agent.bash
 rt_setup hooks
-agent_pid=
 cleanup() {
         set +e
-        [ -n "$agent_pid" ] && kill -9 "$agent_pid" 2>/dev/null
+        agent_kill
         rt_cleanup
 }
 trap cleanup EXIT
-scripts/build-test-image "$tmp/img" >/dev/null
-"$CTL" images import "$tmp/img" --name deckhand.local/busybox >/dev/null || fail "image import"
-mkdir -p "$tmp/manifests" "$tmp/logs" "$tmp/out"
+agent_env
+mkdir -p "$tmp/out"
 chmod 777 "$tmp/out"
-cat >"$tmp/kubelet.yaml" <<EOF
-apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-podLogsDir: $tmp/logs
-cgroupRoot: /$cgparent
-resolvConf: ""
-EOF
-"$BUILD_DIR/deckhand" --config "$tmp/kubelet.yaml" --root-dir "$DECKHAND_ROOT_DIR" \
-        --pod-manifest-path "$tmp/manifests" --hostname-override node1 >>"$tmp/agent.log" 2>&1 &
-agent_pid=$!
-
-ctr() { # NAME → "id state attempt created" lines, newest first
-        local id
-        for id in $("$CTL" ps -a -q); do
-                "$CTL" inspect "$id" 2>/dev/null | jq -r --arg n "$1" \
-                        '.status | select(.metadata.name == $n) | "\(.id) \(.state) \(.metadata.attempt // 0) \(.created_at)"'
-        done | sort -k4 -rn
-}
-running_id() { ctr "$1" | awk '$2 == "CONTAINER_RUNNING" {print $1; exit}'; }
-poll() {
-        local end=$((SECONDS + $1)); shift
-        while [ $SECONDS -lt $end ]; do
-                "$@" && return 0
-                sleep 0.1
-        done
-        return 1
-}
-put() { # FILE: the manifest from stdin, moved into place at once
-        cat >"$tmp/$1.tmp" && mv "$tmp/$1.tmp" "$tmp/manifests/$1"
-}
-podjson() { # POD: the pod's JSON from the agent's PodList
-        "$CTL" get pods -o json 2>/dev/null | jq -c --arg n "$1-node1" '.items[] | select(.metadata.name == $n)'
-}
-# podis POD FILTER: the filter gives true for the pod (jq 1.6's -e passes
-# on empty input, so the output is compared instead).
-podis() { [ "$(podjson "$1" | jq -r "$2")" = true ]; }
+agent_start
 now_ms() { echo $(( ${EPOCHREALTIME/./} / 1000 )); }
 
 # --- postStart runs before the next container starts; preStop then TERM ---
@@ -224,9 +188,7 @@ rm "$tmp/manifests/msg.yaml"
 check "the pods go" poll 30 bash -c "! '$CTL' pods | grep -q node1"
 
 [ -n "${HOOKS_PAUSE:-}" ] && sleep "$HOOKS_PAUSE"
-kill -9 "$agent_pid"
-wait "$agent_pid" 2>/dev/null
-agent_pid=
+agent_kill
 check "no sanitizer report from the agent" bash -c "! grep -qE 'Sanitizer|runtime error:' '$tmp/agent.log'"
 [ "$T_FAILED" -eq 0 ] || sed 's/^/    agent: /' "$tmp/agent.log" | tail -40 >&2
 finish

@@ -17,50 +17,26 @@ cd "$(dirname "$0")/../.."
 . tests/integration/common.bash
 CTL=$BUILD_DIR/deckctl
 T_VERBOSE=1 # the descriptions carry the times measured
+. tests/integration/agent.bash
 rt_setup agentpods
-agent_pid= sampler_pid=
+sampler_pid=
 cleanup() {
         [ -n "$sampler_pid" ] && kill "$sampler_pid" 2>/dev/null
-        [ -n "$agent_pid" ] && kill -9 "$agent_pid" 2>/dev/null
+        agent_kill
         rt_cleanup
 }
 trap cleanup EXIT
-scripts/build-test-image "$tmp/img" >/dev/null
-"$CTL" images import "$tmp/img" --name deckhand.local/busybox >/dev/null || fail "image import"
-mkdir -p "$tmp/manifests" "$tmp/logs"
-cat >"$tmp/kubelet.yaml" <<EOF
-apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-podLogsDir: $tmp/logs
-cgroupRoot: /$cgparent
-resolvConf: ""
-EOF
+agent_env
 M=$tmp/manifests
 
-# Container GC (a round a minute, once it lands) would remove the exited
-# instances whose times the checks read: not during this test.
-start_agent() {
-        DECKHAND_CONTAINER_GC_PERIOD_MS=3600000 "$BUILD_DIR/deckhand" --config "$tmp/kubelet.yaml" \
-                --root-dir "$DECKHAND_ROOT_DIR" --pod-manifest-path "$M" --hostname-override Node1 \
-                >>"$tmp/agent.log" 2>&1 &
-        agent_pid=$!
-}
-# poll SECONDS command...: until the command succeeds or the deadline.
-poll() {
-        local end=$((SECONDS + $1)); shift
-        while [ $SECONDS -lt $end ]; do
-                "$@" && return 0
-                sleep 0.2
-        done
-        return 1
-}
+# Container GC (a round a minute) would remove the exited instances whose
+# times the checks read: not during this test.
+start_agent() { DECKHAND_CONTAINER_GC_PERIOD_MS=3600000 agent_start; }
 now() { date +%s.%N; }
 # calc EXPR: floating point arithmetic, one decimal.
 calc() { awk "BEGIN { printf \"%.1f\", $* }"; }
 # holds EXPR: a floating point comparison.
 holds() { awk "BEGIN { exit !($*) }"; }
-# put FILE: stdin becomes the manifest FILE at once (a rename, as editors do).
-put() { cat >"$tmp/put.tmp" && mv "$tmp/put.tmp" "$M/$1"; }
 # The pod header: put-able YAML for pod NAME with restartPolicy POLICY.
 head_yaml() {
         cat <<EOF

@@ -8,49 +8,14 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/integration/common.bash
 CTL=$BUILD_DIR/deckctl
+. tests/integration/agent.bash
 rt_setup agent
-agent_pid=
 cleanup() {
-        [ -n "$agent_pid" ] && kill -9 "$agent_pid" 2>/dev/null
+        agent_kill
         rt_cleanup
 }
 trap cleanup EXIT
-scripts/build-test-image "$tmp/img" >/dev/null
-"$CTL" images import "$tmp/img" --name deckhand.local/busybox >/dev/null ||
-        fail "image import"
-mkdir -p "$tmp/manifests" "$tmp/logs"
-cat >"$tmp/kubelet.yaml" <<EOF
-apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-podLogsDir: $tmp/logs
-cgroupRoot: /$cgparent
-resolvConf: ""
-EOF
-
-start_agent() {
-        "$BUILD_DIR/deckhand" --config "$tmp/kubelet.yaml" --root-dir "$DECKHAND_ROOT_DIR" \
-                --pod-manifest-path "$tmp/manifests" --hostname-override Node1 \
-                >>"$tmp/agent.log" 2>&1 &
-        agent_pid=$!
-}
-# A container's JSON field (jq filter) for every container named $1.
-ctr() { # NAME → "id state attempt" lines, newest first
-        local id
-        for id in $("$CTL" ps -a -q); do
-                "$CTL" inspect "$id" 2>/dev/null | jq -r --arg n "$1" \
-                        '.status | select(.metadata.name == $n) | "\(.id) \(.state) \(.metadata.attempt // 0) \(.created_at)"'
-        done | sort -k4 -rn
-}
-running_id() { ctr "$1" | awk '$2 == "CONTAINER_RUNNING" {print $1; exit}'; }
-# poll SECONDS command...: until the command succeeds or the deadline.
-poll() {
-        local end=$((SECONDS + $1)); shift
-        while [ $SECONDS -lt $end ]; do
-                "$@" && return 0
-                sleep 0.2
-        done
-        return 1
-}
+agent_env
 pod() { # file name command restartPolicy
         cat >"$tmp/$1.tmp" <<EOF
 apiVersion: v1
@@ -69,7 +34,7 @@ EOF
         mv "$tmp/$1.tmp" "$tmp/manifests/$1"
 }
 
-start_agent
+agent_start
 pod web.yaml web '["sleep", "1000"]' Always
 web_runs() { [ -n "$(running_id web)" ]; }
 check "a static pod file runs its container" poll 30 web_runs
@@ -228,7 +193,7 @@ check "the socket goes with the agent" test ! -e "$sock"
 not_running_msg() { ! "$CTL" get pods >/dev/null 2>"$tmp/get.err" && grep -q "agent is not running" "$tmp/get.err"; }
 check "get pods says the agent is not running" not_running_msg
 check "the pod's container still runs" test "$(running_id web)" = "$web"
-start_agent
+agent_start
 adopted() { sed -n '/signal 15/,$p' "$tmp/agent.log" | grep -q "web-node1_default.*phase Running"; }
 check "the new agent sees the pod running" poll 20 adopted
 sleep 2
@@ -239,7 +204,7 @@ check "no second web container" test "$(ctr web | wc -l)" -eq 1
 kill -TERM "$agent_pid"
 wait "$agent_pid" 2>/dev/null
 rm "$tmp/manifests/web.yaml"
-start_agent
+agent_start
 web_gone() { [ -z "$(ctr web)" ] && ! "$CTL" pods | grep -q web-node1; }
 check "an orphaned pod is removed by the next agent" poll 30 web_gone
 

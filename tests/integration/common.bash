@@ -35,6 +35,16 @@ run_capture() {
 
 contains() { grep -qF -- "$2" <<<"$1"; }
 
+# poll SECONDS command...: until the command succeeds or the deadline.
+poll() {
+        local end=$((SECONDS + $1)); shift
+        while [ $SECONDS -lt $end ]; do
+                "$@" && return 0
+                sleep 0.2
+        done
+        return 1
+}
+
 finish() {
         san_check || :
         echo "$T_NAME: $T_PASSED passed, $T_FAILED failed"

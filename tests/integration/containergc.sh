@@ -10,46 +10,15 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/integration/common.bash
 CTL=$BUILD_DIR/deckctl
+. tests/integration/agent.bash
 rt_setup containergc
-agent_pid=
 cleanup() {
-        [ -n "$agent_pid" ] && kill -9 "$agent_pid" 2>/dev/null
+        agent_kill
         rt_cleanup
 }
 trap cleanup EXIT
-scripts/build-test-image "$tmp/img" >/dev/null
-"$CTL" images import "$tmp/img" --name deckhand.local/busybox >/dev/null ||
-        fail "image import"
-mkdir -p "$tmp/manifests" "$tmp/logs"
-cat >"$tmp/kubelet.yaml" <<EOF
-apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-podLogsDir: $tmp/logs
-cgroupRoot: /$cgparent
-resolvConf: ""
-healthzPort: 0
-EOF
-start_agent() {
-        "$BUILD_DIR/deckhand" --config "$tmp/kubelet.yaml" --root-dir "$DECKHAND_ROOT_DIR" \
-                --pod-manifest-path "$tmp/manifests" --hostname-override Node1 -v 2 \
-                >>"$tmp/agent.log" 2>&1 &
-        agent_pid=$!
-}
-poll() {
-        local end=$((SECONDS + $1)); shift
-        while [ $SECONDS -lt $end ]; do
-                "$@" && return 0
-                sleep 0.2
-        done
-        return 1
-}
-ctr() { # NAME → "id state attempt created" lines, newest first
-        local id
-        for id in $("$CTL" ps -a -q); do
-                "$CTL" inspect "$id" 2>/dev/null | jq -r --arg n "$1" \
-                        '.status | select(.metadata.name == $n) | "\(.id) \(.state) \(.metadata.attempt // 0) \(.created_at)"'
-        done | sort -k4 -rn
-}
+agent_env "healthzPort: 0"
+start_agent() { agent_start -v 2; }
 instances() { ctr "$1" | wc -l; }
 max_attempt() { ctr "$1" | awk '{print $3}' | sort -n | tail -1; }
 attempt_at_least() { [ "$(max_attempt "$1")" -ge "$2" ] 2>/dev/null; }

@@ -10,39 +10,17 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/integration/common.bash
 CTL=$BUILD_DIR/deckctl
+. tests/integration/agent.bash
 rt_setup ctlpods
-agent_pid=
 cleanup() {
-        [ -n "$agent_pid" ] && kill -9 "$agent_pid" 2>/dev/null
+        agent_kill
         rt_cleanup
 }
 trap cleanup EXIT
-scripts/build-test-image "$tmp/img" >/dev/null
-"$CTL" images import "$tmp/img" --name deckhand.local/busybox >/dev/null ||
-        fail "image import"
-mkdir -p "$tmp/manifests" "$tmp/logs"
-cat >"$tmp/kubelet.yaml" <<EOF
-apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-podLogsDir: $tmp/logs
-cgroupRoot: /$cgparent
-resolvConf: ""
-EOF
+agent_env
 
-# poll SECONDS command...: until the command succeeds or the deadline.
-poll() {
-        local end=$((SECONDS + $1)); shift
-        while [ $SECONDS -lt $end ]; do
-                "$@" && return 0
-                sleep 0.2
-        done
-        return 1
-}
-manifest() { # FILE: the pod YAML on stdin, moved into place whole
-        cat >"$tmp/$1.tmp"
-        mv "$tmp/$1.tmp" "$tmp/manifests/$1"
-}
-# A container entry: name, env WHO=name, the shell script it runs.
+# A container entry: name, env WHO=name, the shell script it runs (this
+# ctr writes YAML; agent.bash's container lister is not used here).
 ctr() {
         cat <<EOF
   - name: $1
@@ -67,9 +45,9 @@ EOF
 }
 
 { pod two; ctr main "echo main-says-hi; exec sleep 1000"; ctr side "echo side-says-hi; exec sleep 1000"; } |
-        manifest two.yaml
+        put two.yaml
 { pod anno tools "kubectl.kubernetes.io/default-container: side"
-  ctr main "echo anno-main; exec sleep 1000"; ctr side "echo anno-side; exec sleep 1000"; } | manifest anno.yaml
+  ctr main "echo anno-main; exec sleep 1000"; ctr side "echo anno-side; exec sleep 1000"; } | put anno.yaml
 # Each start counts in an emptyDir (which lives as long as the pod): the
 # first instance prints run-1 and fails, the second prints run-2 and stays.
 { pod rs; ctr count "n=\$(cat /data/n 2>/dev/null || echo 0); n=\$((n + 1)); echo \$n >/data/n;
@@ -78,14 +56,12 @@ EOF
     volumeMounts: [{name: data, mountPath: /data}]
   volumes: [{name: data, emptyDir: {}}]
 EOF
-} | manifest rs.yaml
-{ pod done; ctr bye "echo bye"; echo "  restartPolicy: Never"; } | manifest done.yaml
-{ pod amb-a; ctr a "exec sleep 1000"; } | manifest amb-a.yaml
-{ pod amb-b; ctr b "exec sleep 1000"; } | manifest amb-b.yaml
+} | put rs.yaml
+{ pod done; ctr bye "echo bye"; echo "  restartPolicy: Never"; } | put done.yaml
+{ pod amb-a; ctr a "exec sleep 1000"; } | put amb-a.yaml
+{ pod amb-b; ctr b "exec sleep 1000"; } | put amb-b.yaml
 
-"$BUILD_DIR/deckhand" --config "$tmp/kubelet.yaml" --root-dir "$DECKHAND_ROOT_DIR" \
-        --pod-manifest-path "$tmp/manifests" --hostname-override Node1 >>"$tmp/agent.log" 2>&1 &
-agent_pid=$!
+agent_start
 
 # deckctl ps's NAME column is the third from the end (CREATED has spaces).
 running() { "$CTL" ps | awk '{print $(NF-2)}' | grep -qx "$1"; }
@@ -190,9 +166,7 @@ run_capture out rc "$CTL" logs --previous "$count_full"
 check "logs --previous ID: the instance before that one ($out)" test "$rc" -eq 0 -a "$out" = "run-1
 last-1"
 
-kill -9 "$agent_pid"
-wait "$agent_pid" 2>/dev/null
-agent_pid=
+agent_kill
 # Under make SANITIZE=1 a report is a failure.
 check "no sanitizer report from the agent" bash -c "! grep -qE 'Sanitizer|runtime error:' '$tmp/agent.log'"
 [ "$T_FAILED" -eq 0 ] || sed 's/^/    agent: /' "$tmp/agent.log" | tail -40 >&2

@@ -16,26 +16,18 @@ if ! python3 -c 'import grpc, grpc_health.v1.health' 2>/dev/null; then
         echo "$T_NAME: 0 passed, 1 failed"
         exit 1
 fi
+. tests/integration/agent.bash
 rt_setup grpc
-agent_pid=
 servers=()
 cleanup() {
         set +e
-        [ -n "$agent_pid" ] && kill -9 "$agent_pid" 2>/dev/null
+        agent_kill
         for p in "${servers[@]}"; do kill "$p" 2>/dev/null; done
         for p in "${servers[@]}"; do wait "$p" 2>/dev/null; done
         rt_cleanup
 }
 trap cleanup EXIT
 
-poll() {
-        local end=$((SECONDS + $1)); shift
-        while [ $SECONDS -lt $end ]; do
-                "$@" && return 0
-                sleep 0.2
-        done
-        return 1
-}
 # serve NAME MODE [PORT]: starts grpchealth.py; its port lands in $tmp/NAME.port.
 serve() {
         python3 tests/integration/grpchealth.py --mode "$2" --port "${3:-0}" --port-file "$tmp/$1.port" \
@@ -108,20 +100,9 @@ expect "a server that comes up during the timeout is probed" "$free_port" "" 500
 check "  on a later dial (${last_ms} ms)" test "$last_ms" -ge 900 -a "$last_ms" -lt 5000
 
 # --- the agent: a grpc readinessProbe flips Ready ---
-scripts/build-test-image "$tmp/img" >/dev/null
-"$CTL" images import "$tmp/img" --name deckhand.local/busybox >/dev/null || fail "image import"
-mkdir -p "$tmp/manifests" "$tmp/logs"
-cat >"$tmp/kubelet.yaml" <<YAML
-apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-podLogsDir: $tmp/logs
-cgroupRoot: /$cgparent
-resolvConf: ""
-YAML
+agent_env
 control "- SERVING" "svc NOT_SERVING"
-"$BUILD_DIR/deckhand" --config "$tmp/kubelet.yaml" --root-dir "$DECKHAND_ROOT_DIR" \
-        --pod-manifest-path "$tmp/manifests" --hostname-override node1 >>"$tmp/agent.log" 2>&1 &
-agent_pid=$!
+agent_start
 grpc_pod() { # NAME SERVICE
         cat >"$tmp/$1.tmp" <<YAML
 apiVersion: v1

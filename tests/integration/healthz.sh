@@ -8,47 +8,25 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/integration/common.bash
 CTL=$BUILD_DIR/deckctl
+. tests/integration/agent.bash
 rt_setup healthz
-agent_pid= holder_pid=
+holder_pid=
 cleanup() {
-        [ -n "$agent_pid" ] && kill -9 "$agent_pid" 2>/dev/null
+        agent_kill
         [ -n "$holder_pid" ] && kill "$holder_pid" 2>/dev/null
         rt_cleanup
 }
 trap cleanup EXIT
-scripts/build-test-image "$tmp/img" >/dev/null
-"$CTL" images import "$tmp/img" --name deckhand.local/busybox >/dev/null ||
-        fail "image import"
-mkdir -p "$tmp/manifests" "$tmp/logs"
-config() { # extra KubeletConfiguration lines
-        cat >"$tmp/kubelet.yaml" <<EOF
-apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-podLogsDir: $tmp/logs
-cgroupRoot: /$cgparent
-resolvConf: ""
-$1
-EOF
-}
-start_agent() { # extra flags
+agent_env
+config() { agent_config "$@"; } # extra KubeletConfiguration lines
+start_agent() { # extra flags; each agent's log on its own
         : >"$tmp/agent.log"
-        "$BUILD_DIR/deckhand" --config "$tmp/kubelet.yaml" --root-dir "$DECKHAND_ROOT_DIR" \
-                --pod-manifest-path "$tmp/manifests" --hostname-override Node1 "$@" \
-                >>"$tmp/agent.log" 2>&1 &
-        agent_pid=$!
+        agent_start "$@"
 }
 stop_agent() {
         kill -TERM "$agent_pid"
         wait "$agent_pid" 2>/dev/null
         agent_pid=
-}
-poll() {
-        local end=$((SECONDS + $1)); shift
-        while [ $SECONDS -lt $end ]; do
-                "$@" && return 0
-                sleep 0.2
-        done
-        return 1
 }
 # A port nothing listens on right now (the kernel's pick, released).
 free_port() {
