@@ -403,18 +403,6 @@ static void on_done(void *ud, struct dh_http_resp *resp, struct dh_err *err)
         finish_buf(op, res, &out);
 }
 
-/* Keeps the first message and the start of a second one; more than that
- * ends the transfer (the answer is already known). */
-static int on_body(void *ud, const void *data, size_t len, struct dh_err **err)
-{
-        struct probe_op *op = ud;
-        probe_output_append(&op->body, data, len);
-        if (op->body.len < op->body.max)
-                return 0;
-        op->body_full = true;
-        return dh_err_set(err, DH_ELIMIT, "grpc response limit reached");
-}
-
 static int start_attempt(struct probe_op *op, struct dh_err **err)
 {
         uint64_t now = dh_now_ms();
@@ -439,7 +427,7 @@ static int start_attempt(struct probe_op *op, struct dh_err **err)
         struct dh_http_req req = {
                 .url = op->url, .method = "POST", .body = op->grpc_req, .body_len = op->grpc_req_len,
                 .content_type = "application/grpc", .user_agent = op->user_agent, .headers = hdrs,
-                .nheaders = sizeof hdrs / sizeof hdrs[0], .timeout_ms = (int64_t)left, .sink = on_body,
+                .nheaders = sizeof hdrs / sizeof hdrs[0], .timeout_ms = (int64_t)left, .sink = probe_body_sink,
                 .sink_ud = op, .http2_prior_knowledge = true, .fresh_connection = true,
                 .capture = capture, .ncapture = sizeof capture / sizeof capture[0],
         };

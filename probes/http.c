@@ -238,18 +238,6 @@ static void on_done(void *ud, struct dh_http_resp *resp, struct dh_err *err)
         finish_status(op, resp->status, &resp->body);
 }
 
-/* Keeps the first PROBE_OUTPUT_MAX bytes, then stops reading (kubelet
- * does not drain big bodies either). */
-static int on_body(void *ud, const void *data, size_t len, struct dh_err **err)
-{
-        struct probe_op *op = ud;
-        probe_output_append(&op->body, data, len);
-        if (op->body.len < op->body.max)
-                return 0;
-        op->body_full = true;
-        return dh_err_set(err, DH_ELIMIT, "body limit reached");
-}
-
 static int start_xfer(struct probe_op *op, struct dh_err **err)
 {
         uint64_t now = dh_now_ms();
@@ -271,7 +259,7 @@ static int start_xfer(struct probe_op *op, struct dh_err **err)
         struct dh_http_req req = {
                 .url = op->url, .accept = op->accept, .user_agent = op->user_agent, .headers = hdrs,
                 .nheaders = n, .insecure = true, .timeout_ms = (int64_t)(op->deadline_ms - now),
-                .max_body = PROBE_OUTPUT_MAX, .sink = on_body, .sink_ud = op,
+                .max_body = PROBE_OUTPUT_MAX, .sink = probe_body_sink, .sink_ud = op,
         };
         op->xfer = dh_http_start(op->ctx->http, &req, on_done, op, err);
         return op->xfer ? 0 : -1;

@@ -61,6 +61,10 @@ int probe_tcp_start(struct probe_op *op, const struct probe_target *t, struct dh
 int probe_exec_start(struct probe_op *op, const struct probe_target *t, struct dh_err **err);
 int probe_grpc_start(struct probe_op *op, const struct probe_target *t, struct dh_err **err);
 void probe_http_free(struct probe_op *op);
+/* dh_http's sink for httpGet and grpc responses: keeps the first
+ * op->body.max bytes, then stops the transfer (the answer is known; the
+ * kubelet does not drain big bodies either). */
+int probe_body_sink(void *ud, const void *data, size_t len, struct dh_err **err);
 void probe_tcp_free(struct probe_op *op);
 void probe_exec_free(struct probe_op *op);
 void probe_grpc_free(struct probe_op *op);

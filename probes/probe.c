@@ -19,6 +19,16 @@ const char *probe_result_name(enum probe_result r)
         }
 }
 
+int probe_body_sink(void *ud, const void *data, size_t len, struct dh_err **err)
+{
+        struct probe_op *op = ud;
+        probe_output_append(&op->body, data, len);
+        if (op->body.len < op->body.max)
+                return 0;
+        op->body_full = true;
+        return dh_err_set(err, DH_ELIMIT, "body limit reached");
+}
+
 void probe_output_append(struct dh_buf *b, const void *p, size_t n)
 {
         size_t room = b->max - b->len;

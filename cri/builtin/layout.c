@@ -29,24 +29,25 @@ char *rt_sandbox_file(const struct rt_layout *l, const char *sid, const char *na
         return p;
 }
 
-char *rt_container_state_file(const struct rt_layout *l, const char *sid, const char *cid)
+static char *container_file(const struct rt_layout *l, const char *sid, const char *cid,
+                            const char *suffix)
 {
         char *dir = rt_sandbox_dir(l, sid);
         char *p = NULL;
-        if (dir && asprintf(&p, "%s/containers/%s.json", dir, cid) < 0)
+        if (dir && asprintf(&p, "%s/containers/%s%s", dir, cid, suffix) < 0)
                 p = NULL;
         free(dir);
         return p;
 }
 
+char *rt_container_state_file(const struct rt_layout *l, const char *sid, const char *cid)
+{
+        return container_file(l, sid, cid, ".json");
+}
+
 char *rt_container_status_file(const struct rt_layout *l, const char *sid, const char *cid)
 {
-        char *dir = rt_sandbox_dir(l, sid);
-        char *p = NULL;
-        if (dir && asprintf(&p, "%s/containers/%s.status.json", dir, cid) < 0)
-                p = NULL;
-        free(dir);
-        return p;
+        return container_file(l, sid, cid, ".status.json");
 }
 
 char *rt_container_dir(const struct rt_layout *l, const char *cid)
