@@ -26,7 +26,11 @@ run_one() {
         if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
                 f=1
         fi
-        [ "$f" -ne 0 ] && printf '%s\n' "$out" | grep -vE '^[^ ]*:? ?[0-9]+ passed' | tail -n 60
+        if [ "$f" -ne 0 ]; then
+                printf '%s\n' "$out" | grep -vE '^[^ ]*:? ?[0-9]+ passed' | tail -n 60
+                # the failures themselves, whatever the log around them
+                printf '%s\n' "$out" | grep -E '^ *FAIL' | head -n 20
+        fi
         echo "$name: $p passed, $f failed"
         passed=$((passed + p)); failed=$((failed + f))
 }
