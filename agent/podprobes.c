@@ -158,8 +158,7 @@ static void *on_run(void *ud, struct probe_worker *w, const char *container_id, 
                 return NULL;
         }
         *r = (struct pm_run){ .done = done, .done_ud = done_ud };
-        const struct dh_opt_bool *hn = &p->sp->pod->spec.hostNetwork;
-        const char *ip = p->status.pod_ip ? p->status.pod_ip : hn->set && hn->v ? "127.0.0.1" : NULL;
+        const char *ip = pm_pod_ip(p);
         if (!ip && !spec->exec) {
                 if (!(r->timer = dh_loop_timer(pr->m->loop, 0, no_ip, r, err))) {
                         free(r);

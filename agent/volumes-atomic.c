@@ -123,7 +123,7 @@ static int new_ts_dir(int dirfd, char *name, size_t size, int *fd_out, struct dh
 static int file_parent(int base, const char *path, int *dir_out, const char **leaf,
                        struct dh_err **err)
 {
-        _cleanup_close_ int cur = dup(base);
+        _cleanup_close_ int cur = fcntl(base, F_DUPFD_CLOEXEC, 3);
         if (cur < 0)
                 return dh_err_errno(err, errno, "dup");
         const char *comp = path;

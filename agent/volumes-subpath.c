@@ -56,7 +56,7 @@ static int safe_make_dir(int vol, const char *sub, mode_t perm, struct dh_err **
                         cut--;
                 char save = buf[cut];
                 buf[cut] = '\0';
-                cur = cut ? open_beneath(vol, buf, O_PATH | O_DIRECTORY) : dup(vol);
+                cur = cut ? open_beneath(vol, buf, O_PATH | O_DIRECTORY) : fcntl(vol, F_DUPFD_CLOEXEC, 3);
                 int e = errno;
                 buf[cut] = save;
                 if (cur >= 0)

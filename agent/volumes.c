@@ -175,7 +175,7 @@ static int unmount_plugin(int vols, const char *plugin, struct dh_err **err)
                 return 0;
         if (r < 0)
                 return r;
-        int dfd = dup(pfd);
+        int dfd = fcntl(pfd, F_DUPFD_CLOEXEC, 3);
         DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
         if (!d) {
                 if (dfd >= 0)

@@ -18,6 +18,7 @@
 
 #include "cri/builtin/runtime-internal.h"
 #include "lib/cleanup.h"
+#include "lib/dirlist.h"
 
 static uint64_t mix(uint64_t h, const void *data, size_t len)
 {
@@ -74,6 +75,21 @@ static uint64_t sandbox_stamp(struct rtb *b, int dirfd, const char *sid)
         return mix(h, &alive, sizeof alive);
 }
 
+struct token_walk {
+        struct rtb *b;
+        uint64_t sum;
+};
+
+/* dh_list_dir's filter, used to visit: adds each sandbox's stamp (in any
+ * order: a sum) and keeps no name. */
+static bool add_sandbox(int dirfd, const struct dirent *de, void *ud)
+{
+        struct token_walk *w = ud;
+        if (strlen(de->d_name) == RT_ID_LEN && rt_id_valid(de->d_name))
+                w->sum += sandbox_stamp(w->b, dirfd, de->d_name);
+        return false;
+}
+
 int rtb_state_token(struct rt *rt, uint64_t *out, struct dh_err **err)
 {
         struct rtb *b = (struct rtb *)rt;
@@ -85,19 +101,10 @@ int rtb_state_token(struct rt *rt, uint64_t *out, struct dh_err **err)
                 *out = errno == ENOENT ? 0 : 1;
                 return errno == ENOENT ? 0 : dh_err_errno(err, errno, "open %s", path);
         }
-        int dfd = dup(fd);
-        DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-        if (!d) {
-                if (dfd >= 0)
-                        close(dfd);
-                return dh_err_errno(err, errno, "read %s", path);
-        }
-        uint64_t sum = dir_stamp(14695981039346656037ULL, fd, ".");
-        size_t n = 0;
-        for (struct dirent *de; (de = readdir(d)) && n < RTB_SANDBOX_LABELS_MAX * 4; n++)
-                if (strlen(de->d_name) == RT_ID_LEN && rt_id_valid(de->d_name))
-                        sum += sandbox_stamp(b, fd, de->d_name); /* any order */
-        closedir(d);
-        *out = sum;
+        struct token_walk w = { b, dir_stamp(14695981039346656037ULL, fd, ".") };
+        struct dh_names none = { 0 };
+        if (dh_list_dir(fd, path, add_sandbox, &w, 0, false, &none, err) < 0)
+                return -1;
+        *out = w.sum;
         return 0;
 }
