@@ -131,9 +131,6 @@ int pm_stop_containers(struct agent_podmgr *m, struct pm_pod *p, const struct pm
  * turn when the pod stops (the last sidecar stops first, after the rest). */
 const struct pod_container *pm_container_spec(const struct pm_pod *p, const char *name,
                                               unsigned *turn);
-/* Where httpGet probes and hooks go by default: the pod IP, 127.0.0.1
- * for hostNetwork pods, NULL when there is none. */
-const char *pm_pod_ip(const struct pm_pod *p);
 /* Runs a lifecycle hook, BLOCKING (helpers only): probe_hook_run's
  * result. */
 int pm_run_hook(struct agent_podmgr *m, struct pm_pod *p, const char *kind,
@@ -156,6 +153,9 @@ void pm_probes_close(struct agent_podmgr *m);
 void pm_probes_ensure(struct agent_podmgr *m, struct pm_pod *p);
 void pm_probes_forget(struct agent_podmgr *m, const char *uid);
 int pm_probe_results(struct agent_podmgr *m, const struct pm_pod *p, struct agent_container_results *out);
+/* Where httpGet probes and hooks go by default: the pod IP, 127.0.0.1
+ * for hostNetwork pods, NULL when there is none. */
+const char *pm_pod_ip(const struct pm_pod *p);
 
 /* podgc.c: container garbage collection (agent/containergc.h) in helpers.
  * open arms the periodic round; running: a round's helper is in flight

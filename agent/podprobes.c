@@ -236,6 +236,14 @@ static const struct probe_worker_ops worker_ops = {
         .result = on_result, .probed = on_probed,
 };
 
+const char *pm_pod_ip(const struct pm_pod *p)
+{
+        if (p->has_status && p->status.pod_ip)
+                return p->status.pod_ip;
+        const struct dh_opt_bool *hn = p->sp ? &p->sp->pod->spec.hostNetwork : NULL;
+        return hn && hn->set && hn->v ? "127.0.0.1" : NULL;
+}
+
 /* In the exec probe's forked helper: blocking is fine here. */
 static int exec_in_helper(void *ud, const char *container_id, const struct dh_strv *cmd, int64_t timeout_ms,
                           struct probe_exec_result *out, struct dh_err **err)

@@ -30,14 +30,6 @@ static void sleep_ms(int64_t ms)
                 ;
 }
 
-const char *pm_pod_ip(const struct pm_pod *p)
-{
-        if (p->has_status && p->status.pod_ip)
-                return p->status.pod_ip;
-        const struct dh_opt_bool *hn = p->sp ? &p->sp->pod->spec.hostNetwork : NULL;
-        return hn && hn->set && hn->v ? "127.0.0.1" : NULL;
-}
-
 int pm_run_hook(struct agent_podmgr *m, struct pm_pod *p, const char *kind,
                 const struct pod_lifecycle_handler *handler, const struct pod_container *c,
                 const char *container_id, int64_t timeout_ms, char **msg, struct dh_err **err)
