@@ -15,6 +15,12 @@
 #include "lib/http.h"
 #include "probes/probe.h"
 
+/* An exited container's termination message, read once (podtermmsg.c). */
+struct pm_termmsg {
+        char *id;
+        char *msg; /* NULL: none */
+};
+
 struct pm_pod {
         char *uid;
         char *label;                        /* "name_namespace(uid)" for logs */
@@ -31,6 +37,7 @@ struct pm_pod {
         uint64_t fingerprint; /* of the runtime's view at the last relist */
         int64_t start_time_ns;
         DH_VEC(struct agent_start_failure) failures; /* the reasonCache */
+        DH_VEC(struct pm_termmsg) termmsgs;
         struct agent_pod_volumes vols;
         bool has_vols;
         struct agent_pod_status status;
@@ -136,6 +143,12 @@ const struct pod_container *pm_container_spec(const struct pm_pod *p, const char
 int pm_run_hook(struct agent_podmgr *m, struct pm_pod *p, const char *kind,
                 const struct pod_lifecycle_handler *handler, const struct pod_container *c,
                 const char *container_id, int64_t timeout_ms, char **msg, struct dh_err **err);
+
+/* podtermmsg.c: joins each exited container of cl's termination message
+ * to r's container message, reading it only the first time it is seen. */
+int pm_add_termination_messages(struct pm_pod *p, const struct rt_container_list *cl,
+                                struct agent_pod_runtime *r, struct dh_err **err);
+void pm_termmsgs_free(struct pm_pod *p);
 
 /* podpoststart.c: a started container's postStart hook, in a helper; the
  * pod syncs again when it is done. */

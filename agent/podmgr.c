@@ -109,6 +109,7 @@ static void pm_pod_free(struct pm_pod *p)
                 free(p->plan);
         }
         pm_failures_free(p);
+        pm_termmsgs_free(p);
         if (p->has_vols)
                 agent_pod_volumes_free(&p->vols);
         if (p->has_status)

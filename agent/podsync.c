@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "agent/podmgr-internal.h"
-#include "agent/termmsg.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
 
@@ -37,42 +36,6 @@ static int copy_failures(const struct pm_pod *p, struct agent_pod_runtime *r)
                 if (!d->name || !d->reason || !d->message)
                         return -ENOMEM;
         }
-        return 0;
-}
-
-/* Appends an exited container's termination message to the runtime's
- * message ("<runtime message>: <termination message>"), as the kubelet's
- * convertToKubeContainerStatus does. */
-static int add_termination_message(const struct rt_container_status *c,
-                                   struct agent_pod_runtime *r, struct dh_err **err)
-{
-        _cleanup_free_ char *msg = NULL;
-        if (agent_termination_message(c, &msg, err) < 0)
-                return -1;
-        if (!msg)
-                return 0;
-        for (size_t i = 0; i < r->containers.n; i++) {
-                struct agent_container_observed *o = &r->containers.v[i];
-                if (strcmp(o->id, c->id) != 0)
-                        continue;
-                char *joined = NULL;
-                if (!o->message || !*o->message)
-                        joined = TAKE_PTR(msg);
-                else if (asprintf(&joined, "%s: %s", o->message, msg) < 0)
-                        return dh_err_set(err, ENOMEM, "out of memory");
-                free(o->message);
-                o->message = joined;
-                break;
-        }
-        return 0;
-}
-
-static int add_termination_messages(const struct rt_container_list *cl,
-                                    struct agent_pod_runtime *r, struct dh_err **err)
-{
-        for (size_t i = 0; i < cl->n; i++)
-                if (add_termination_message(&cl->v[i], r, err) < 0)
-                        return -1;
         return 0;
 }
 
@@ -118,7 +81,7 @@ int pm_observe(struct agent_podmgr *m, struct pm_pod *p, struct agent_pod_runtim
                 ret = list_sandbox_containers(m, sl.v[i].id, &cf, &cl, err);
         if (ret == 0)
                 ret = agent_pod_runtime_from_rt(&sl, &cl, m->runtime_name, &r, err);
-        if (ret == 0 && (ret = add_termination_messages(&cl, &r, err)) < 0)
+        if (ret == 0 && (ret = pm_add_termination_messages(p, &cl, &r, err)) < 0)
                 agent_pod_runtime_free(&r);
         if (ret == 0 && fingerprint)
                 *fingerprint = pm_fingerprint(p->uid, &sl, &cl);
