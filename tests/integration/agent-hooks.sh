@@ -49,7 +49,8 @@ spec:
 EOF
 both_run() { [ -n "$(running_id first)" ] && [ -n "$(running_id second)" ]; }
 check "a pod with postStart and preStop hooks runs" poll 40 both_run
-sleep 0.5
+second_wrote() { grep -q second-started "$tmp/out/order.log" 2>/dev/null; }
+check "  its second container wrote its line" poll 10 second_wrote
 order=$(tr '\n' ' ' <"$tmp/out/order.log")
 check "postStart completed before the next container started ($order)" \
         grep -q "poststart-done second-started" <<<"$order"

@@ -318,7 +318,8 @@ half "$cut"
 half "$busy"
 flock "$DECKHAND_STATE_DIR/sandboxes/$busy/config.json" sleep 3 &
 locker=$!
-sleep 0.3
+held() { ! flock -n "$DECKHAND_STATE_DIR/sandboxes/$busy/config.json" true; }
+check "(the test's creator holds its lock)" poll 5 held
 "$CTL" pods >/dev/null
 check "a sandbox whose creation was cut short is reaped by the next list" \
         test ! -e "$DECKHAND_STATE_DIR/sandboxes/$cut"
