@@ -31,9 +31,10 @@
 #   bench/agent.sh [--runs N] [--pods N] [--window S] [--port-base P]
 #                  [--poll-ms MS] [--agent-v LEVEL] [--keep DIR]
 #                  [--state-parent DIR]
-# --agent-v passes -v LEVEL to the agent; --keep DIR keeps the agent's log
-# and the raw samples (wall-clock microseconds, comparable with the log's
-# timestamps) for profiling. The runtime's state dir is made under
+# --agent-v passes -v LEVEL to the agent; --keep DIR keeps the agent's log,
+# its /proc/PID/smaps at the end of the window (smaps-window) and the raw
+# samples (wall-clock microseconds, comparable with the log's timestamps)
+# for profiling. The runtime's state dir is made under
 # --state-parent (default /dev/shm: tmpfs, as /run/deckhand is meant to be;
 # /tmp puts it on disk, where every state file write is fsynced), the rest
 # under /tmp. $DECKHAND_BUILD picks the build directory (default build/).
@@ -438,6 +439,7 @@ failed_probes() { sed -n "$(($1 + 1)),${2}p" "$tmp/agent.log" | grep -c "Readine
 fails_start=$(failed_probes "$log_start" "$log_window") fails_window=$(failed_probes "$log_window" "$log_end")
 w1=$(now_us)
 hwm=$(kb "$agent_pid" VmHWM)
+[ -n "$keep" ] && mkdir -p "$keep" && cp "/proc/$agent_pid/smaps" "$keep/smaps-window"
 read -r w_anon w_file w_pss < <(mem_split "$agent_pid")
 ready_after=$(count_ready)
 read -r rss_med _ rss_min rss_max _ < <(stats "$tmp/rss")
