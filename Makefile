@@ -2,11 +2,24 @@
 #   make              build build/deckhand and build/deckctl
 #   make test         unit tests, fuzz corpus replay, integration tests
 #   make SANITIZE=1   the same with ASan+UBSan, in build-san/
-#   make deps         install build and test dependencies (apt-get)
+#   make deps         install build and test dependencies (apt-get) and build
+#                     the lean static libcurl (scripts/build-curl)
 #   make fuzz         libFuzzer binaries (clang) in build-fuzz/
 
 CC ?= gcc
 PKGS := libcurl jansson yaml-0.1 openssl libseccomp zlib libzstd libmicrohttpd libprotobuf-c
+
+# libcurl is curl's release built lean and static by scripts/build-curl
+# (make deps) into the cache: Debian's libcurl4 drags in GnuTLS, Kerberos,
+# LDAP and more, some 4 MB of the agent's resident memory (see the script).
+CURL_VERSION := $(shell sed -n 's/^CURL_VERSION=//p' scripts/build-curl)
+CURL_PREFIX ?= $(or $(DECKHAND_CACHE),$(HOME)/.cache/deckhand)/curl-$(CURL_VERSION)
+PKG_CONFIG := PKG_CONFIG_PATH=$(CURL_PREFIX)/lib/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH)) pkg-config
+ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
+ifeq ($(wildcard $(CURL_PREFIX)/lib/pkgconfig/libcurl.pc),)
+$(error $(CURL_PREFIX)/lib/pkgconfig/libcurl.pc is missing: run 'make deps' (scripts/build-curl builds deckhand's libcurl))
+endif
+endif
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build-san
@@ -31,8 +44,8 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wformat-overflow=2 -Wformat-t
 	-Wno-missing-field-initializers
 CFLAGS ?= $(OPT) -g
 ALL_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
-	-fPIE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SAN_FLAGS) $(CFLAGS)
-LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+	-fPIE -I. $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(SAN_FLAGS) $(CFLAGS)
+LDLIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN_FLAGS) $(SAN_LDFLAGS) $(LDFLAGS)
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
@@ -70,10 +83,19 @@ Q := @
 endif
 
 .SECONDARY:
-.PHONY: all test unit deps fuzz clean
+.PHONY: all test unit deps fuzz clean FORCE
 all: $(BINS)
 
-$(BUILD)/obj/%.o: %.c
+# Every object depends on the flags and libraries it is built and linked
+# with (the stamp changes only when they do), so a new libcurl or CFLAGS
+# rebuilds rather than mixing old objects with new ones.
+FLAGS_STAMP := $(BUILD)/.flags
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(@D)
+	$(file >$@.new,$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LDLIBS))
+	@cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
+
+$(BUILD)/obj/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
@@ -152,7 +174,7 @@ proto:
 	protoc-c --c_out=. $(PROTOS)
 
 # libFuzzer builds for long fuzzing runs: make fuzz && build-fuzz/fuzz-manifest tests/fuzz/corpus/manifest
-FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -I. $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -DDH_VERSION='"$(VERSION)"'
 fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(CORE_SRC)

@@ -1,10 +1,13 @@
 #!/bin/bash
-# Installs every build and test dependency with apt-get. Idempotent and
-# quick when everything is present: apt-get runs only for missing packages.
+# Installs every build and test dependency with apt-get, then builds
+# deckhand's libcurl (scripts/build-curl). Idempotent and quick when
+# everything is present: apt-get runs only for missing packages, and curl
+# is built only when its cached build is missing.
 set -eu
 PKGS=(
         gcc make pkg-config
-        libcurl4-openssl-dev libjansson-dev libyaml-dev libssl-dev libseccomp-dev
+        libjansson-dev libyaml-dev libssl-dev libseccomp-dev
+        cmake libnghttp2-dev       # scripts/build-curl: libcurl built lean (HTTP/2 via nghttp2)
         libprotobuf-c-dev          # grpc probes (probes/grpc-health.pb-c.c is generated and committed)
         libmicrohttpd-dev          # the healthz server (lib/httpserver.c)
         zlib1g-dev libzstd-dev     # gzip and zstd image layers
@@ -26,12 +29,16 @@ for p in "${PKGS[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
         echo "deps: all ${#PKGS[@]} packages present"
-        exit 0
+else
+        SUDO=
+        [ "$(id -u)" -eq 0 ] || SUDO=sudo
+        echo "deps: installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        $SUDO apt-get update -qq
+        $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        echo "deps: done"
 fi
-SUDO=
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
-echo "deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "deps: done"
+# deckhand's libcurl: curl's release source through the Go module proxy,
+# built once into ~/.cache/deckhand (see the script for why).
+curl_prefix=$(scripts/build-curl)
+echo "deps: libcurl in $curl_prefix"
