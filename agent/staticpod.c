@@ -5,13 +5,13 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "lib/cleanup.h"
+#include "lib/sha256.h"
 
 DH_DEFINE_CLEANUP(struct pod *, pod_free)
 
@@ -49,21 +49,17 @@ static int content_hash(const struct pod *p, const char *path, const char *node,
         json_decref(j);
         if (!text)
                 return dh_err_set(err, ENOMEM, "encoding the pod: out of memory");
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        unsigned char sum[32];
-        unsigned len = 0;
-        bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
-                  EVP_DigestUpdate(md, "host:", 5) == 1 &&
-                  EVP_DigestUpdate(md, node, strlen(node)) == 1 &&
-                  EVP_DigestUpdate(md, "file:", 5) == 1 &&
-                  EVP_DigestUpdate(md, path, strlen(path)) == 1 &&
-                  EVP_DigestUpdate(md, text, strlen(text)) == 1 &&
-                  EVP_DigestFinal_ex(md, sum, &len) == 1 && len == sizeof sum;
-        EVP_MD_CTX_free(md);
-        if (!ok)
-                return dh_err_set(err, EIO, "sha256 failed");
-        for (size_t i = 0; i < sizeof sum; i++)
-                snprintf(out + 2 * i, 3, "%02x", sum[i]);
+        struct dh_sha256 md;
+        unsigned char sum[DH_SHA256_LEN];
+        dh_sha256_init(&md);
+        dh_sha256_update(&md, "host:", 5);
+        dh_sha256_update(&md, node, strlen(node));
+        dh_sha256_update(&md, "file:", 5);
+        dh_sha256_update(&md, path, strlen(path));
+        dh_sha256_update(&md, text, strlen(text));
+        dh_sha256_final(&md, sum);
+        _Static_assert(AGENT_STATIC_POD_HASH_LEN == DH_SHA256_HEX_LEN, "hash is a hex sha256");
+        dh_sha256_hex(sum, out);
         return 0;
 }
 

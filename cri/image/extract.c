@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include <zstd.h>
 
 #include "lib/cleanup.h"
+#include "lib/sha256.h"
 
 /* Compressed input is read in chunks of this size. */
 #define IN_BUF_SIZE (128 * 1024)
@@ -31,7 +31,7 @@ struct src {
         z_stream z;
         ZSTD_DStream *zs;
         ZSTD_inBuffer zin;
-        EVP_MD_CTX *md;
+        struct dh_sha256 md;
         uint64_t total, limit; /* uncompressed bytes so far, and their cap */
         unsigned char *in;     /* IN_BUF_SIZE, compressed formats only */
 };
@@ -150,8 +150,7 @@ static ssize_t src_read(void *ctx, void *buf, size_t n, struct dh_err **err)
                 return dh_err_set(err, DH_ELIMIT,
                                   "uncompressed layer exceeds max_total_bytes (%llu)",
                                   (unsigned long long)s->limit);
-        if (EVP_DigestUpdate(s->md, buf, (size_t)k) != 1)
-                return dh_err_set(err, EIO, "sha256 update failed");
+        dh_sha256_update(&s->md, buf, (size_t)k);
         return k;
 }
 
@@ -176,9 +175,7 @@ static int src_init(struct src *s, int fd, enum img_compression c, uint64_t limi
         s->fd = fd;
         s->c = c;
         s->limit = limit;
-        s->md = EVP_MD_CTX_new();
-        if (!s->md || EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) != 1)
-                return dh_err_set(err, ENOMEM, "sha256 init failed");
+        dh_sha256_init(&s->md);
         if (c == IMG_COMPRESS_NONE)
                 return 0;
         if (c != IMG_COMPRESS_GZIP && c != IMG_COMPRESS_ZSTD)
@@ -205,26 +202,18 @@ static void src_done(struct src *s)
         if (s->zinit)
                 inflateEnd(&s->z);
         ZSTD_freeDStream(s->zs);
-        EVP_MD_CTX_free(s->md);
         free(s->in);
 }
 
 static int diff_id(struct src *s, char **out, struct dh_err **err)
 {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int len = 0;
-        if (EVP_DigestFinal_ex(s->md, md, &len) != 1 || len != 32)
-                return dh_err_set(err, EIO, "sha256 final failed");
-        char *d = malloc(sizeof("sha256:") + 64);
+        unsigned char md[DH_SHA256_LEN];
+        dh_sha256_final(&s->md, md);
+        char *d = malloc(sizeof("sha256:") + DH_SHA256_HEX_LEN);
         if (!d)
                 return dh_err_errno(err, ENOMEM, "layer diffID");
-        static const char hex[] = "0123456789abcdef";
         memcpy(d, "sha256:", 7);
-        for (unsigned int i = 0; i < len; i++) {
-                d[7 + 2 * i] = hex[md[i] >> 4];
-                d[7 + 2 * i + 1] = hex[md[i] & 15];
-        }
-        d[7 + 64] = '\0';
+        dh_sha256_hex(md, d + 7);
         *out = d;
         return 0;
 }

@@ -7,7 +7,6 @@
 #include "cri/image/remote-internal.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +14,7 @@
 #include "cri/image/wwwauth.h"
 #include "lib/base64.h"
 #include "lib/cleanup.h"
+#include "lib/sha256.h"
 
 #define MANIFEST_ACCEPT                                                                     \
         "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, " \
@@ -233,18 +233,10 @@ static void handle_401(struct op *op, struct dh_http_resp *resp)
 
 static void manifest_done(struct op *op, struct dh_http_resp *resp)
 {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int mdlen = 0;
-        char digest[7 + 64 + 1] = "sha256:";
-        if (!EVP_Digest(resp->body.data ? resp->body.data : "", resp->body.len, md, &mdlen,
-                        EVP_sha256(), NULL) || mdlen != 32) {
-                struct dh_err *e = NULL;
-                dh_err_set(&e, EIO, "sha256 failed");
-                op_fail(op, e);
-                return;
-        }
-        for (unsigned i = 0; i < 32; i++)
-                snprintf(digest + 7 + 2 * i, 3, "%02x", md[i]);
+        unsigned char md[DH_SHA256_LEN];
+        char digest[7 + DH_SHA256_HEX_LEN + 1] = "sha256:";
+        dh_sha256(resp->body.data ? resp->body.data : "", resp->body.len, md);
+        dh_sha256_hex(md, digest + 7);
         if (img_digest_valid(op->reference) && strcmp(op->reference, digest) != 0) {
                 struct dh_err *e = NULL;
                 dh_err_set(&e, EINVAL, "registry %s: manifest digest mismatch: expected %s, got %s",

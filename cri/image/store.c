@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "lib/cleanup.h"
 #include "lib/dirlist.h"
 #include "lib/fileio.h"
+#include "lib/sha256.h"
 
 #define DIGEST_PREFIX "sha256:"
 #define PREFIX_LEN (sizeof(DIGEST_PREFIX) - 1)
@@ -44,7 +44,7 @@ struct img_writer {
         int64_t limit;
         int64_t written;
         bool failed;
-        EVP_MD_CTX *md;
+        struct dh_sha256 md;
 };
 
 static bool is_hex_name(const char *s)
@@ -245,9 +245,7 @@ static int writer_init(struct img_writer *w, const char *expected_digest, int64_
                                   w->label, (long long)expected_size, (long long)max_size);
         w->expected_size = expected_size;
         w->limit = expected_size >= 0 ? expected_size : max_size;
-        w->md = EVP_MD_CTX_new();
-        if (!w->md || EVP_DigestInit_ex(w->md, EVP_sha256(), NULL) != 1)
-                return dh_err_set(err, ENOMEM, "%s: sha256 init failed", w->label);
+        dh_sha256_init(&w->md);
         return create_ingest(w, err);
 }
 
@@ -255,7 +253,6 @@ static void writer_free(struct img_writer *w)
 {
         if (w->fd >= 0)
                 close(w->fd);
-        EVP_MD_CTX_free(w->md);
         free(w);
 }
 
@@ -291,27 +288,16 @@ int img_writer_write(struct img_writer *w, const void *data, size_t len, struct 
                 w->failed = true;
                 return dh_err_errno(err, -r, "%s: write ingest %s", w->label, w->name);
         }
-        if (EVP_DigestUpdate(w->md, data, len) != 1) {
-                w->failed = true;
-                return dh_err_set(err, EIO, "%s: sha256 update failed", w->label);
-        }
+        dh_sha256_update(&w->md, data, len);
         w->written += (int64_t)len;
         return 0;
 }
 
-static int finish_digest(struct img_writer *w, char hex[HEX_LEN + 1], struct dh_err **err)
+static void finish_digest(struct img_writer *w, char hex[HEX_LEN + 1])
 {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int md_len = 0;
-        if (EVP_DigestFinal_ex(w->md, md, &md_len) != 1 || md_len != HEX_LEN / 2)
-                return dh_err_set(err, EIO, "%s: sha256 final failed", w->label);
-        static const char digits[] = "0123456789abcdef";
-        for (unsigned int i = 0; i < md_len; i++) {
-                hex[2 * i] = digits[md[i] >> 4];
-                hex[2 * i + 1] = digits[md[i] & 15];
-        }
-        hex[HEX_LEN] = '\0';
-        return 0;
+        unsigned char md[DH_SHA256_LEN];
+        dh_sha256_final(&w->md, md);
+        dh_sha256_hex(md, hex);
 }
 
 /* Size and digest checks before anything becomes visible. */
@@ -323,9 +309,7 @@ static int verify(struct img_writer *w, char hex[HEX_LEN + 1], struct dh_err **e
                 return dh_err_set(err, DH_EINVAL_INPUT,
                                   "%s: size mismatch: expected %lld bytes, got %lld", w->label,
                                   (long long)w->expected_size, (long long)w->written);
-        int r = finish_digest(w, hex, err);
-        if (r < 0)
-                return r;
+        finish_digest(w, hex);
         if (w->expected[0] && strcmp(w->expected, hex) != 0)
                 return dh_err_set(err, DH_EINVAL_INPUT,
                                   "digest mismatch: expected " DIGEST_PREFIX "%s, got " DIGEST_PREFIX
