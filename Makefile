@@ -91,8 +91,7 @@ all: $(BINS)
 # rebuilds rather than mixing old objects with new ones.
 FLAGS_STAMP := $(BUILD)/.flags
 $(FLAGS_STAMP): FORCE
-	@mkdir -p $(@D)
-	$(file >$@.new,$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LDLIBS))
+	$(shell mkdir -p $(@D))$(file >$@.new,$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LDLIBS))
 	@cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
 
 $(BUILD)/obj/%.o: %.c $(FLAGS_STAMP)
