@@ -3,6 +3,7 @@
 #include "agent/localapi.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -155,6 +156,9 @@ static void conn_respond(struct la_conn *c)
         if (nl && nl > c->in && nl[-1] == '\r')
                 nl[-1] = '\0';
         c->out = agent_localapi_respond(&c->api->o, c->in, &c->out_len);
+        /* A PodList is built as a JSON tree of many small blocks, freed by
+         * now: their pages go back at once, not at the next relist. */
+        malloc_trim(0);
         if (!c->out || dh_watch_events(c->watch, EPOLLOUT, NULL) < 0) {
                 conn_close(c);
                 return;

@@ -81,6 +81,8 @@ static void run_pending(struct dh_loop *l, void *ud)
                 p->pending = false;
                 pm_sync(m, p);
                 kick_again_if_pending(m);
+                if (!m->kick) /* the end of a burst of syncs */
+                        malloc_trim(0);
                 return;
         }
 }
