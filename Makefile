@@ -6,7 +6,7 @@
 #   make fuzz         libFuzzer binaries (clang) in build-fuzz/
 
 CC ?= gcc
-PKGS := libcurl jansson yaml-0.1 openssl libseccomp zlib libzstd libmicrohttpd libprotobuf-c
+PKGS := libcurl jansson yaml-0.1 openssl libseccomp zlib libzstd libwebsockets libuv libprotobuf-c
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build-san

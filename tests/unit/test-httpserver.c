@@ -1,8 +1,9 @@
 /* lib/httpserver: a server on 127.0.0.1, an ephemeral port, driven by the
  * loop in this process while a forked client (lib/child.h) talks raw
- * HTTP to it and reports what it got back: routing, HEAD, refused
- * bodies, oversized heads, the connection limit, idle timeouts, a port
- * in use, and close-on-exec fds. */
+ * HTTP to it and reports what it got back: routing, HEAD, a head sent
+ * in pieces, refused bodies, oversized heads and unknown methods, the
+ * connection limit, idle timeouts, a port in use, and close-on-exec
+ * fds. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -102,6 +103,22 @@ static void request(int report, const char *raw, size_t len)
                 type ? type + 16 : "", body ? body + 4 : "");
 }
 
+/* A head that comes in pieces is waited for. */
+static int slow_head(void *ud, int fd)
+{
+        (void)ud;
+        char buf[512];
+        int c = connect_port();
+        static const char a[] = "GET /hello HTTP/1.1\r\nHo", b[] = "st: x\r\nConnection: close\r\n\r\n";
+        send_all(c, a, sizeof a - 1);
+        usleep(200 * 1000);
+        send_all(c, b, sizeof b - 1);
+        size_t n = read_all(c, buf, sizeof buf);
+        close(c);
+        dprintf(fd, "%.15s\n", n ? buf : "nothing");
+        return 0;
+}
+
 static void get(int report, const char *method, const char *path)
 {
         char raw[512];
@@ -195,6 +212,20 @@ TEST(routes_status_and_bodies)
         dh_loop_free(l);
 }
 
+TEST(a_head_in_pieces)
+{
+        struct dh_loop *l = NULL;
+        CHECK_INT(dh_loop_new(&l, NULL), 0);
+        struct dh_httpserver *s = open_server(l, 4, 5);
+        if (!s)
+                return;
+        char *rep = run_client(l, slow_head);
+        CHECK_STR(rep, "HTTP/1.1 200 OK\n");
+        free(rep);
+        dh_httpserver_close(s);
+        dh_loop_free(l);
+}
+
 static int oversized(void *ud, int fd)
 {
         (void)ud;
@@ -208,7 +239,12 @@ static int oversized(void *ud, int fd)
         char *big = malloc(20000);
         int n = snprintf(big, 20000, "GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: %0*d\r\n\r\n", 12000, 0);
         request(fd, big, (size_t)n);
+        /* A request line longer than that. */
+        n = snprintf(big, 20000, "GET /%0*d HTTP/1.1\r\nHost: x\r\n\r\n", 12000, 0);
+        request(fd, big, (size_t)n);
         free(big);
+        static const char odd[] = "BREW /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        request(fd, odd, sizeof odd - 1);
         return 0;
 }
 
@@ -226,6 +262,10 @@ TEST(bodies_and_oversized_heads_are_refused)
         CHECK(second && strncmp(second + 1, "HTTP/1.1 413 ", 13) == 0);
         char *third = second ? strchr(second + 1, '\n') : NULL;
         CHECK(third && strncmp(third + 1, "HTTP/1.1 431 ", 13) == 0);
+        char *fourth = third ? strchr(third + 1, '\n') : NULL;
+        CHECK(fourth && strncmp(fourth + 1, "HTTP/1.1 414 ", 13) == 0);
+        char *fifth = fourth ? strchr(fourth + 1, '\n') : NULL;
+        CHECK(fifth && strncmp(fifth + 1, "HTTP/1.1 501 ", 13) == 0);
         CHECK_INT(handled, 0);
         if (test_failures_in_case)
                 fprintf(stderr, "  report: %s\n", rep);
@@ -234,8 +274,8 @@ TEST(bodies_and_oversized_heads_are_refused)
         dh_loop_free(l);
 }
 
-/* Over the limit, a connection waits in the listener's backlog (MHD
- * does not accept it) until a slot frees up. */
+/* Over the limit, a connection waits in the listener's backlog (the
+ * server does not accept it) until a slot frees up. */
 static int over_limit(void *ud, int fd)
 {
         (void)ud;
@@ -342,6 +382,8 @@ TEST(fds_are_close_on_exec_and_closed)
 {
         struct dh_loop *l = NULL;
         CHECK_INT(dh_loop_new(&l, NULL), 0);
+        /* libuv's process-wide signal lock pipe, made by the first loop
+         * and kept, is there from the earlier tests. */
         bool before[256];
         for (int fd = 0; fd < 256; fd++)
                 before[fd] = fd_open(fd);
@@ -356,7 +398,7 @@ TEST(fds_are_close_on_exec_and_closed)
                 if (!(fcntl(fd, F_GETFD) & FD_CLOEXEC))
                         TEST_FAIL_("fd %d is not close-on-exec", fd);
         }
-        CHECK(fresh >= 2); /* the listener and MHD's epoll fd at least */
+        CHECK(fresh >= 2); /* the listener and libuv's epoll fd at least */
         dh_httpserver_close(s);
         for (int fd = 3; fd < 256; fd++)
                 if (!before[fd] && fd_open(fd))
