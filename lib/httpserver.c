@@ -6,8 +6,9 @@
  * mirrored into our epoll set. It does take a libuv loop as a "foreign"
  * event loop, and a libuv loop is made to be embedded: our loop watches
  * its epoll fd (uv_backend_fd), uv_run(UV_RUN_NOWAIT) does whatever is
- * ready, and uv_backend_timeout says when lws's timers (idle connections,
- * its 1 s housekeeping) next need a run. No threads, nothing blocks.
+ * ready, and uv_backend_timeout says when lws's timers (idle connections)
+ * next need a run: an idle server does not wake the loop. No threads,
+ * nothing blocks.
  *
  * The listening socket is ours (close-on-exec, errors naming address and
  * port, the ephemeral port known). We accept (accept4, close-on-exec) up
@@ -506,7 +507,10 @@ static int start_lws(struct dh_httpserver *s, struct dh_err **err)
         s->uv_ready = true;
         s->ctx = lws_create_context(&info);
         if (!s->ctx)
-                return dh_err_set(err, EIO, "HTTP server on port %u: libwebsockets did not start",
+                /* The usual cause: its libuv plugin is loaded at run time. */
+                return dh_err_set(err, EIO,
+                                  "HTTP server on port %u: libwebsockets did not start "
+                                  "(is its libuv plugin, libwebsockets-evlib-uv, installed?)",
                                   s->port);
         s->vh = lws_get_vhost_by_name(s->ctx, "default");
         if (!s->vh)
