@@ -1,7 +1,7 @@
 /* lib/httpserver: a server on 127.0.0.1, an ephemeral port, driven by the
  * loop in this process while a forked client (lib/child.h) talks raw
- * HTTP to it and reports what it got back: routing, HEAD, a head sent
- * in pieces, refused bodies, oversized heads and unknown methods, the
+ * HTTP to it and reports what it got back: routing, HEAD, the largest
+ * body, two requests on one connection, a head sent in pieces, refused bodies, oversized heads and unknown methods, the
  * connection limit, idle timeouts, a port in use, and close-on-exec
  * fds. */
 #include <arpa/inet.h>
@@ -30,6 +30,12 @@ static void handler(void *ud, const struct dh_http_request *req, struct dh_http_
                 out->status = 200;
                 out->body = strdup("hello");
                 out->len = 5;
+        } else if (strcmp(req->path, "/max") == 0) {
+                out->status = 200;
+                out->len = DH_HTTPSERVER_MAX_BODY;
+                out->body = malloc(out->len);
+                if (out->body)
+                        memset(out->body, 'x', out->len);
         } else if (strcmp(req->path, "/big") == 0) {
                 out->status = 200;
                 out->len = DH_HTTPSERVER_MAX_BODY + 1;
@@ -207,6 +213,73 @@ TEST(routes_status_and_bodies)
                        "HTTP/1.1 200 OK|text/plain; charset=utf-8|hello\n"
                        "HTTP/1.1 500 Internal Server Error|text/plain; charset=utf-8|reply too large\n");
         CHECK_INT(handled, 5);
+        free(rep);
+        dh_httpserver_close(s);
+        dh_loop_free(l);
+}
+
+/* The largest body, whole, to a client with a small receive buffer that
+ * waits before reading. (Loopback's send buffer takes 64 KiB at once
+ * here, so lws's partial-write path is not forced by this.) */
+static int slow_reader(void *ud, int fd)
+{
+        (void)ud;
+        int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int small = 4096;
+        setsockopt(c, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        struct timeval tv = { .tv_sec = 5 };
+        setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        if (connect(c, (struct sockaddr *)&a, sizeof a) < 0) {
+                dprintf(fd, "connect failed\n");
+                return 0;
+        }
+        static const char req[] = "GET /max HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        send_all(c, req, sizeof req - 1);
+        usleep(300 * 1000);
+        size_t size = 2 * DH_HTTPSERVER_MAX_BODY;
+        char *buf = malloc(size);
+        size_t n = read_all(c, buf, size);
+        close(c);
+        char *body = strstr(buf, "\r\n\r\n");
+        size_t xs = 0;
+        for (char *p = body ? body + 4 : buf + n; p < buf + n && *p == 'x'; p++)
+                xs++;
+        dprintf(fd, "%.15s %s %zu\n", buf, strcasestr(buf, "\r\ncontent-length: 65536\r\n") ? "length" : "no length",
+                xs);
+        free(buf);
+        return 0;
+}
+
+/* Two requests on one connection: the second is parsed by lws itself. */
+static int keep_alive(void *ud, int fd)
+{
+        (void)ud;
+        static const char two[] = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"
+                                  "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        char buf[2048];
+        int c = connect_port();
+        send_all(c, two, sizeof two - 1);
+        read_all(c, buf, sizeof buf);
+        close(c);
+        char *second = strstr(buf + 1, "HTTP/1.1 ");
+        dprintf(fd, "%.15s then %.22s\n", buf, second ? second : "nothing");
+        return 0;
+}
+
+TEST(largest_body_and_keep_alive)
+{
+        struct dh_loop *l = NULL;
+        CHECK_INT(dh_loop_new(&l, NULL), 0);
+        struct dh_httpserver *s = open_server(l, 4, 5);
+        if (!s)
+                return;
+        char *rep = run_client(l, slow_reader);
+        CHECK_STR(rep, "HTTP/1.1 200 OK length 65536\n");
+        free(rep);
+        rep = run_client(l, keep_alive);
+        CHECK_STR(rep, "HTTP/1.1 200 OK then HTTP/1.1 404 Not Found\n");
         free(rep);
         dh_httpserver_close(s);
         dh_loop_free(l);
