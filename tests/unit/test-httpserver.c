@@ -1,9 +1,9 @@
 /* lib/httpserver: a server on 127.0.0.1, an ephemeral port, driven by the
  * loop in this process while a forked client (lib/child.h) talks raw
  * HTTP to it and reports what it got back: routing, HEAD, the largest
- * body, two requests on one connection, a head sent in pieces, refused bodies, oversized heads and unknown methods, the
- * connection limit, idle timeouts, a port in use, and close-on-exec
- * fds. */
+ * body, two requests on one connection, a head sent in pieces, refused
+ * bodies, oversized heads and unknown methods, the connection limit,
+ * idle timeouts, a port in use, and close-on-exec fds. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
