@@ -7,7 +7,7 @@
 #   make fuzz         libFuzzer binaries (clang) in build-fuzz/
 
 CC ?= gcc
-PKGS := libcurl jansson yaml-0.1 openssl libseccomp zlib libzstd libmicrohttpd libprotobuf-c
+PKGS := libcurl jansson yaml-0.1 openssl libseccomp zlib libzstd libwebsockets libuv libprotobuf-c
 
 # libcurl is curl's release built lean and static by scripts/build-curl
 # (make deps) into the cache: Debian's libcurl4 drags in GnuTLS, Kerberos,

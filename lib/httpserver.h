@@ -1,17 +1,20 @@
 /* A small HTTP/1.1 server inside the event loop (lib/loop.h), on
- * libmicrohttpd in its external-event-loop mode: MHD keeps its sockets in
- * an epoll set of its own, whose fd the loop watches; the loop runs
- * MHD_run when that fd is readable and when MHD's own timeout (idle
- * connections) comes due. No threads.
+ * libwebsockets driven through an embedded libuv loop whose epoll fd the
+ * loop watches (lib/httpserver.c says why libuv). No threads.
  *
  * Requests go to one handler: method and path in, status, content type
  * and body out. Bounded: at most max_connections at once (more wait in
  * the listener's backlog, unaccepted, until one closes), memory_limit
- * bytes per connection for the request line, headers and the reply's
- * buffering (larger heads get 431 or 414 from MHD), idle connections
- * closed after timeout_s, and requests with a body refused (413) since
- * nothing here reads bodies yet.
- * Used by the agent's healthz endpoint; meant for the kubelet API later. */
+ * bytes per connection for the request head (a larger head gets 431, or
+ * 414 for the request line alone), idle connections closed after
+ * timeout_s, and requests with a body refused (413) since nothing here
+ * reads bodies yet. Methods other than GET, HEAD, POST, PUT, PATCH,
+ * DELETE, OPTIONS and CONNECT get 501. (431, 414 and 501 come from us for
+ * a connection's first request; for a later one on a kept-alive
+ * connection libwebsockets answers itself: it drops the connection for an
+ * oversized head, and gives an HTML 403 for an unknown method.)
+ * Used by the agent's healthz endpoint; meant for the kubelet API later
+ * (libwebsockets also does TLS and websockets, for exec and attach). */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>

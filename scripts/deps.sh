@@ -9,7 +9,13 @@ PKGS=(
         libjansson-dev libyaml-dev libssl-dev libseccomp-dev
         cmake libnghttp2-dev       # scripts/build-curl: libcurl built lean (HTTP/2 via nghttp2)
         libprotobuf-c-dev          # grpc probes (probes/grpc-health.pb-c.c is generated and committed)
-        libmicrohttpd-dev          # the healthz server (lib/httpserver.c)
+        # The healthz server (lib/httpserver.c), later the kubelet API (TLS,
+        # websockets for exec/attach): libwebsockets, not libmicrohttpd, whose
+        # Debian build initialises GnuTLS in its constructor (~1.5 MB RSS for
+        # plain HTTP). Debian's lws has no external-poll callbacks, so it runs
+        # on a libuv loop embedded in ours: libuv1-dev, and the lws plugin
+        # that it dlopens at run time (libwebsockets-evlib-uv).
+        libwebsockets-dev libuv1-dev libwebsockets-evlib-uv
         zlib1g-dev libzstd-dev     # gzip and zstd image layers
         docker-registry apache2-utils skopeo umoci   # image tests: a real registry, htpasswd; bench baseline
         clang libclang-rt-14-dev   # libFuzzer builds (make fuzz)
