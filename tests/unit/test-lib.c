@@ -1,6 +1,7 @@
 /* Base library: errors, bounded buffers, checked parsing, field errors,
  * table-driven JSON decoding, bounded file reads. */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
 #include "lib/jsondec.h"
+#include "lib/log.h"
 #include "lib/parse.h"
 #include "test.h"
 
@@ -282,6 +284,29 @@ TEST(durations_format_as_go_does)
         };
         for (size_t i = 0; i < DH_ARRAY_SIZE(cases); i++)
                 CHECK_STR(dh_format_duration_ns(cases[i].ns, b, sizeof b), cases[i].want);
+}
+
+static void fmt_logs(char *buf, size_t size, const char *msg, ...)
+{
+        va_list ap;
+        va_start(ap, msg);
+        dh_logs_format(buf, size, msg, ap);
+        va_end(ap);
+}
+
+/* klog's structured lines: "msg" key="value", values as Go's %q. */
+TEST(structured_log_lines)
+{
+        char buf[256];
+        fmt_logs(buf, sizeof buf, "Pod phase changed", "pod", "default/web-node1", "phase", "Running",
+                 (const char *)NULL);
+        CHECK_STR(buf, "\"Pod phase changed\" pod=\"default/web-node1\" phase=\"Running\"");
+        fmt_logs(buf, sizeof buf, "Probe failed", "output", "a \"b\"\\\n\x01", "err", (const char *)NULL,
+                 (const char *)NULL);
+        CHECK_STR(buf, "\"Probe failed\" output=\"a \\\"b\\\"\\\\\\n\\x01\" err=\"<nil>\"");
+        char small[8];
+        fmt_logs(small, sizeof small, "a long message", (const char *)NULL);
+        CHECK_STR(small, "\"a long");
 }
 
 TEST_MAIN()
