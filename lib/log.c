@@ -3,7 +3,6 @@
  * Go's strconv.Quote quotes, and bounded. */
 #include "lib/log.h"
 
-#include <stdarg.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
@@ -185,12 +184,3 @@ void dh_logs(enum dh_log_sev sev, const char *file, int line, const char *err,
         emit(sev, file, line, buf);
 }
 
-void dh_log(enum dh_log_sev sev, const char *file, int line, const char *fmt, ...)
-{
-        char msg[4096];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-        emit(sev, file, line, msg);
-}

@@ -3,7 +3,7 @@
  *
  * A line is klog's header, then klog's structured form (InfoS, ErrorS):
  *
- *   I1123 07:38:41.123456   12345 podprobes.c:229] "Probe failed" probeType="Readiness" pod="default/web-node1"
+ *   I1123 07:38:41.123456   12345 podprobes.c:229] "Probe failed" probeType="Readiness" pod="ns/web"
  *
  * the message quoted, for an error err="..." right after it, then
  * key=value pairs. Values are strings, quoted as Go's %q quotes them;
@@ -80,14 +80,3 @@ static inline const char *dh_log_uint(char buf[24], uint64_t v)
                         DH_LOGS_(DH_LOG_INFO, NULL, __VA_ARGS__);       \
         } while (0)
 
-/* The free-text form, kept until every call site is structured. */
-void dh_log(enum dh_log_sev sev, const char *file, int line, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-#define log_info(...) dh_log(DH_LOG_INFO, __FILE__, __LINE__, __VA_ARGS__)
-#define log_warn(...) dh_log(DH_LOG_WARN, __FILE__, __LINE__, __VA_ARGS__)
-#define log_error(...) dh_log(DH_LOG_ERROR, __FILE__, __LINE__, __VA_ARGS__)
-#define log_v(level, ...)                                                  \
-        do {                                                               \
-                if (dh_log_verbosity >= (level))                           \
-                        dh_log(DH_LOG_INFO, __FILE__, __LINE__, __VA_ARGS__); \
-        } while (0)
