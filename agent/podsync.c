@@ -205,8 +205,8 @@ static int start_one(struct agent_podmgr *m, struct pm_pod *p, const char *sid,
         if (!pm_poststart_needed(c))
                 return 0;
         if (pm_poststart_start(m, p, c, id, &err) < 0) {
-                log_errors(err->msg, "Failed to start the PostStartHook", "pod", p->obj, "podUID", p->uid,
-                           "containerName", c->name);
+                log_errors(err->msg, "Failed to start the PostStartHook helper", "pod", p->obj, "podUID",
+                           p->uid, "containerName", c->name);
                 p->recheck = true;
                 return 0;
         }

@@ -191,7 +191,7 @@ int agent_run_standalone(const struct agent_config *cfg)
         struct standalone s = { 0 };
         int status = 1;
         if (standalone_open(cfg, &s, &err) < 0) {
-                log_errors(err->msg, "Failed to start");
+                log_errors(err->msg, "Failed to start the agent");
         } else {
                 log_infos("Running static pods", "staticPodPath", cfg->static_pod_path, "node", s.node);
                 status = dh_loop_run(s.loop) < 0 ? 1 : 0;
