@@ -80,7 +80,7 @@ static void on_request(void *ud, const struct dh_http_request *req, struct dh_ht
                 return;
         }
         if (why[0])
-                log_warn("healthz check failed: syncloop: %s", why);
+                log_warns("healthz check failed", "check", "syncloop", "reason", why);
 }
 
 static void try_listen(struct dh_loop *l, void *ud);
@@ -90,7 +90,7 @@ static void arm_retry(struct agent_healthz *h)
         _cleanup_err_ struct dh_err *err = NULL;
         h->retry = dh_loop_timer(h->o.loop, AGENT_HEALTHZ_RETRY_MS, try_listen, h, &err);
         if (!h->retry)
-                log_error("healthz: retry timer: %s", err->msg);
+                log_errors(err->msg, "Failed to arm the healthz server's retry timer");
 }
 
 static void try_listen(struct dh_loop *l, void *ud)
@@ -102,21 +102,24 @@ static void try_listen(struct dh_loop *l, void *ud)
                 .loop = l, .address = h->address, .port = h->o.port, .handler = on_request, .ud = h,
         };
         if (dh_httpserver_open(&so, &h->server, &err) == 0) {
-                log_info("healthz: serving http://%s%s%s:%u/healthz", strchr(h->address, ':') ? "[" : "",
-                         h->address, strchr(h->address, ':') ? "]" : "", h->o.port);
+                char url[160];
+                bool v6 = strchr(h->address, ':');
+                snprintf(url, sizeof url, "http://%s%s%s:%u/healthz", v6 ? "[" : "", h->address,
+                         v6 ? "]" : "", h->o.port);
+                log_infos("Serving healthz", "url", url);
                 return;
         }
         if (err->code == DH_EINVAL_INPUT) { /* no retry mends the address */
-                log_error("healthz server (--healthz-bind-address %s): %s; running without it",
-                          h->address, err->msg);
+                log_errors(err->msg, "Failed to start healthz server; running without it",
+                           "healthzBindAddress", h->address);
                 return;
         }
         if (h->failures++ == 0)
-                log_error("healthz server (--healthz-port %u, --healthz-bind-address %s): %s; "
-                          "running without it, retrying every %ds",
-                          h->o.port, h->address, err->msg, AGENT_HEALTHZ_RETRY_MS / 1000);
+                log_errors(err->msg, "Failed to start healthz server; running without it, retrying",
+                           "healthzBindAddress", h->address, "healthzPort", LOG_UINT(h->o.port),
+                           "retryPeriodSeconds", LOG_INT(AGENT_HEALTHZ_RETRY_MS / 1000));
         else
-                log_v(2, "healthz server: %s", err->msg);
+                log_vs(2, "Failed to start healthz server", "err", err->msg);
         arm_retry(h);
 }
 

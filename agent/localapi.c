@@ -264,7 +264,7 @@ static void on_accept(struct dh_loop *l, int lfd, uint32_t events, void *ud)
                 if (fd < 0) {
                         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
                             errno != ECONNABORTED)
-                                log_warn("local API: accept: %s", strerror(errno));
+                                log_warns("Local API: accept failed", "err", strerror(errno));
                         if (errno == EINTR || errno == ECONNABORTED)
                                 continue;
                         return;

@@ -18,16 +18,25 @@ struct manifest_check {
         size_t files, valid, invalid, unreadable;
 };
 
+/* One line per field error: path="..." pod="ns/name" (or object="document 1"). */
 static void log_pod_errors(const char *path, const struct pod_doc *d)
 {
-        char label[600];
-        pod_doc_label(d, label, sizeof label);
+        char obj[600];
+        const char *key = "pod";
+        if (d->pod && d->pod->metadata.name && *d->pod->metadata.name) {
+                snprintf(obj, sizeof obj, "%s/%s", pod_namespace(d->pod), d->pod->metadata.name);
+        } else {
+                key = "object";
+                pod_doc_label(d, obj, sizeof obj);
+        }
         for (size_t i = 0; i < d->errs.n; i++) {
                 _cleanup_free_ char *line = dh_ferr_format(&d->errs.v[i]);
-                log_error("%s: %s: %s", path, label, line ? line : "(out of memory)");
+                log_errors(line ? line : "(out of memory)", "Invalid static pod manifest", "path", path, key,
+                           obj);
         }
         if (d->errs.dropped)
-                log_error("%s: %s: %zu more errors not shown", path, label, d->errs.dropped);
+                log_errors(NULL, "Invalid static pod manifest: more errors not shown", "path", path, key, obj,
+                           "count", LOG_UINT(d->errs.dropped));
 }
 
 static int check_manifest(const char *path, void *userdata)
@@ -37,20 +46,22 @@ static int check_manifest(const char *path, void *userdata)
         _cleanup_err_ struct dh_err *err = NULL;
         mc->files++;
         if (pod_load_file(path, &set, &err) < 0) {
-                log_error("%s", err->msg);
+                log_errors(err->msg, "Could not process manifest file", "path", path);
                 mc->unreadable++;
                 return 0;
         }
         if (set.n == 0) {
-                log_error("%s: no pod found: the file is empty", path);
+                log_errors("no pod found: the file is empty", "Could not process manifest file", "path",
+                           path);
                 mc->unreadable++;
         }
         for (size_t i = 0; i < set.n; i++) {
                 const struct pod_doc *d = &set.v[i];
                 if (d->pod && d->errs.n == 0 && d->errs.dropped == 0) {
-                        log_info("%s: pod \"%s/%s\" is valid (QoS class %s)", path,
-                                 pod_namespace(d->pod), d->pod->metadata.name,
-                                 pod_qos_name(pod_qos_class(d->pod)));
+                        char obj[600];
+                        snprintf(obj, sizeof obj, "%s/%s", pod_namespace(d->pod), d->pod->metadata.name);
+                        log_infos("Static pod is valid", "path", path, "pod", obj, "qosClass",
+                                  pod_qos_name(pod_qos_class(d->pod)));
                         mc->valid++;
                 } else {
                         log_pod_errors(path, d);
@@ -66,30 +77,30 @@ static int check_static_pods(const char *dir)
 {
         struct manifest_check mc = { 0 };
         _cleanup_err_ struct dh_err *err = NULL;
-        log_info("checking static pod manifests in %s", dir);
+        log_infos("Checking static pod manifests", "staticPodPath", dir);
         if (agent_manifest_dir_scan(dir, check_manifest, &mc, &err) < 0) {
-                log_error("static pod path: %s", err->msg);
+                log_errors(err->msg, "Unable to read static pod path", "staticPodPath", dir);
                 return 1;
         }
-        log_info("checked %zu manifest files: %zu valid pods, %zu invalid pods, %zu unreadable files",
-                 mc.files, mc.valid, mc.invalid, mc.unreadable);
+        log_infos("Checked static pod manifests", "files", LOG_UINT(mc.files), "validPods",
+                  LOG_UINT(mc.valid), "invalidPods", LOG_UINT(mc.invalid), "unreadableFiles",
+                  LOG_UINT(mc.unreadable));
         return mc.invalid || mc.unreadable ? 1 : 0;
 }
 
 static int run(const struct agent_config *cfg)
 {
-        log_info("deckhand v%s (root dir %s)", DH_VERSION, cfg->root_dir);
-        log_v(1, "config file %s, static pod path %s, max pods %" PRId64 ", cgroup driver %s",
-              cfg->config_path ? cfg->config_path : "(none)",
-              cfg->static_pod_path ? cfg->static_pod_path : "(none)", cfg->max_pods,
-              cfg->cgroup_driver);
+        log_infos("Deckhand version", "version", "v" DH_VERSION, "rootDir", cfg->root_dir);
+        log_vs(1, "Configuration", "config", cfg->config_path ? cfg->config_path : "",
+               "staticPodPath", cfg->static_pod_path ? cfg->static_pod_path : "", "maxPods",
+               LOG_INT(cfg->max_pods), "cgroupDriver", cfg->cgroup_driver);
         if (cfg->kubeconfig && *cfg->kubeconfig) {
-                log_error("--kubeconfig %s: cluster mode is not implemented yet; deckhand can only "
-                          "run static pods (--pod-manifest-path) for now", cfg->kubeconfig);
+                log_errors(NULL, "Cluster mode is not implemented yet; deckhand can only run static pods "
+                                 "(--pod-manifest-path) for now", "kubeconfig", cfg->kubeconfig);
                 return 1;
         }
         if (!cfg->static_pod_path || !*cfg->static_pod_path) {
-                log_warn("no --pod-manifest-path (staticPodPath) and no --kubeconfig: nothing to do");
+                log_warns("No --pod-manifest-path (staticPodPath) and no --kubeconfig: nothing to do");
                 return 0;
         }
         if (cfg->check_manifests)

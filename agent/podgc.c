@@ -102,25 +102,36 @@ static uint64_t plan_timeout_ms(const struct agent_container_gc_plan *p)
         return (uint64_t)(p->containers.n + p->sandboxes.n + 1) * PM_GC_SLACK_MS;
 }
 
-/* who: "container GC" (then each line names the pod) or "pod <label>". */
-static void log_plan(const char *who, bool name_pods, const struct agent_container_gc_plan *p)
+/* The container GC round's lines (p NULL; the pods may be gone, their
+ * UIDs say whose), or an init container prune's of pod p. */
+static void log_plan(const struct pm_pod *p, const struct agent_container_gc_plan *plan)
 {
-        for (size_t i = 0; i < p->containers.n; i++)
-                log_v(2, "%s: removing dead container %s (%s)%s%s", who, p->containers.v[i].name,
-                      p->containers.v[i].id, name_pods ? " of pod " : "",
-                      name_pods ? p->containers.v[i].pod_uid : "");
-        for (size_t i = 0; i < p->sandboxes.n; i++)
-                log_v(2, "%s: removing dead sandbox %s%s%s", who, p->sandboxes.v[i].id,
-                      name_pods ? " of pod " : "", name_pods ? p->sandboxes.v[i].pod_uid : "");
+        for (size_t i = 0; i < plan->containers.n; i++) {
+                const struct agent_gc_container *c = &plan->containers.v[i];
+                if (p)
+                        log_vs(2, "Removing container", "cause", "initContainerPrune", "pod", p->obj,
+                               "podUID", p->uid, "containerName", c->name, "containerID", c->id);
+                else
+                        log_vs(2, "Removing container", "cause", "containerGC", "podUID", c->pod_uid,
+                               "containerName", c->name, "containerID", c->id);
+        }
+        for (size_t i = 0; i < plan->sandboxes.n; i++) {
+                const struct agent_gc_sandbox *s = &plan->sandboxes.v[i];
+                log_vs(2, "Removing sandbox", "cause", p ? "initContainerPrune" : "containerGC", "podUID",
+                       s->pod_uid, "sandboxID", s->id);
+        }
 }
 
-static void log_result(const char *who, const struct dh_child_result *res)
+static void log_result(const struct pm_pod *p, const struct dh_child_result *res)
 {
-        if (res->timed_out)
-                log_error("%s: timed out", who);
-        else if (!WIFEXITED(res->wait_status) || WEXITSTATUS(res->wait_status) != 0)
-                log_error("%s: %s%s", who, res->len ? res->report : "helper failed",
-                          res->truncated ? " (more errors not shown)" : "");
+        const char *err = res->timed_out ? "timed out" : res->len ? res->report : "helper failed";
+        if (!res->timed_out && WIFEXITED(res->wait_status) && WEXITSTATUS(res->wait_status) == 0)
+                return;
+        if (p)
+                log_errors(err, "Failed to prune the pod's init containers", "pod", p->obj, "podUID", p->uid,
+                           "moreErrors", LOG_BOOL(res->truncated));
+        else
+                log_errors(err, "Container GC failed", "moreErrors", LOG_BOOL(res->truncated));
 }
 
 /* The periodic round. */
@@ -147,7 +158,7 @@ static void gc_done(void *ud, const struct dh_child_result *res)
 {
         struct pm_gc *gc = ud;
         gc->child = NULL;
-        log_result("container GC", res);
+        log_result(NULL, res);
         agent_container_gc_plan_free(&gc->plan);
         gc_release(gc->m);
 }
@@ -192,7 +203,7 @@ static int gc_round(struct pm_gc *gc, struct dh_err **err)
         rt_container_list_free(&cl);
         if (r < 0 || (!gc->plan.containers.n && !gc->plan.sandboxes.n))
                 return r;
-        log_plan("container GC", true, &gc->plan);
+        log_plan(NULL, &gc->plan);
         gc->child = dh_child_start(m->loop, gc_child, gc, AGENT_PODMGR_REPORT_MAX,
                                    plan_timeout_ms(&gc->plan), gc_done, gc, err);
         if (!gc->child) {
@@ -209,12 +220,12 @@ static void gc_tick(struct dh_loop *l, void *ud)
         _cleanup_err_ struct dh_err *err = NULL;
         gc->timer = dh_loop_timer(l, gc->period_ms, gc_tick, gc, &err);
         if (!gc->timer)
-                log_error("container GC: timer: %s", err->msg);
+                log_errors(err->msg, "Failed to arm the container GC timer");
         dh_err_clear(&err);
         if (gc->child) /* the previous round is still removing */
                 return;
         if (gc_round(gc, &err) < 0)
-                log_error("container GC: %s", err->msg);
+                log_errors(err->msg, "Container GC failed");
 }
 
 static int gc_period(uint64_t *out, struct dh_err **err)
@@ -281,9 +292,7 @@ static void prune_done(void *ud, const struct dh_child_result *res)
         struct pm_prune *pr = ud;
         struct pm_pod *p = pr->p;
         struct agent_podmgr *m = pr->m;
-        char who[600];
-        snprintf(who, sizeof who, "pod %s: init container prune", p->label);
-        log_result(who, res);
+        log_result(p, res);
         pr->child = NULL;
         p->prune = NULL;
         pm_prune_free(pr);
@@ -300,8 +309,8 @@ void pm_prune_init_start(struct agent_podmgr *m, struct pm_pod *p, bool purge)
         struct pm_prune *pr = calloc(1, sizeof *pr);
         if (!pr || pm_observe(m, p, &r, NULL, &err) < 0 ||
             agent_prune_init_containers(p->sp->pod, &r, purge, &pr->plan, &err) < 0) {
-                log_error("pod %s: init container prune: %s", p->label,
-                          err ? err->msg : "out of memory");
+                log_errors(err ? err->msg : "out of memory", "Failed to prune the pod's init containers",
+                           "pod", p->obj, "podUID", p->uid);
                 agent_pod_runtime_free(&r);
                 free(pr);
                 return;
@@ -311,15 +320,14 @@ void pm_prune_init_start(struct agent_podmgr *m, struct pm_pod *p, bool purge)
                 pm_prune_free(pr);
                 return;
         }
-        char who[600];
-        snprintf(who, sizeof who, "pod %s: init container prune", p->label);
-        log_plan(who, false, &pr->plan);
+        log_plan(p, &pr->plan);
         pr->m = m;
         pr->p = p;
         pr->child = dh_child_start(m->loop, prune_child, pr, AGENT_PODMGR_REPORT_MAX,
                                    plan_timeout_ms(&pr->plan), prune_done, pr, &err);
         if (!pr->child) {
-                log_error("pod %s: init container prune: %s", p->label, err->msg);
+                log_errors(err->msg, "Failed to prune the pod's init containers", "pod", p->obj, "podUID",
+                           p->uid);
                 pm_prune_free(pr);
                 return;
         }

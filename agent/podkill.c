@@ -140,15 +140,16 @@ static int kill_child(void *ud, int fd)
         return pm_stop_containers(m, p, stops, n, fd);
 }
 
+/* what: the log message, e.g. "Failed to kill the pod's containers". */
 static bool helper_failed(struct pm_pod *p, const char *what, const struct dh_child_result *res)
 {
         if (res->timed_out) {
-                log_error("pod %s: %s: timed out", p->label, what);
+                log_errors("timed out", what, "pod", p->obj, "podUID", p->uid);
                 return true;
         }
         if (WIFEXITED(res->wait_status) && WEXITSTATUS(res->wait_status) == 0)
                 return false;
-        log_error("pod %s: %s: %s", p->label, what, res->len ? res->report : "helper failed");
+        log_errors(res->len ? res->report : "helper failed", what, "pod", p->obj, "podUID", p->uid);
         return true;
 }
 
@@ -157,7 +158,7 @@ static void kill_done(void *ud, const struct dh_child_result *res)
         struct pm_pod *p = ud;
         struct agent_podmgr *m = p->child_mgr;
         p->child = NULL;
-        if (helper_failed(p, "kill", res))
+        if (helper_failed(p, "Failed to kill the pod's containers", res))
                 p->recheck = true;
         pm_apply_after_kill(m, p);
 }
@@ -171,12 +172,16 @@ int pm_kill_start(struct agent_podmgr *m, struct pm_pod *p, struct dh_err **err)
 {
         const struct agent_pod_plan *plan = p->plan;
         if (plan->kill_pod)
-                log_info("pod %s: stopping the pod (%s)", p->label,
-                         plan->kill_reason == AGENT_POD_KILL_SANDBOX_CHANGED ? "sandbox changed"
-                                                                             : "all done or failed");
-        for (size_t i = 0; i < plan->to_kill.n; i++)
-                log_info("pod %s: stopping container %s: %s", p->label, plan->to_kill.v[i].name,
-                         plan->to_kill.v[i].message ? plan->to_kill.v[i].message : "");
+                log_infos(plan->kill_reason == AGENT_POD_KILL_SANDBOX_CHANGED
+                                  ? "Stopping PodSandbox for pod, will start new one"
+                                  : "Stopping PodSandbox for pod, because all other containers are dead",
+                          "pod", p->obj, "podUID", p->uid);
+        for (size_t i = 0; i < plan->to_kill.n; i++) {
+                const struct agent_container_kill *k = &plan->to_kill.v[i];
+                log_infos("Killing unwanted container for pod", "pod", p->obj, "podUID", p->uid,
+                          "containerName", k->name, "containerID", k->id, "containerMessage",
+                          k->message ? k->message : "");
+        }
         p->child_mgr = m;
         p->child = dh_child_start(m->loop, kill_child, p, AGENT_PODMGR_REPORT_MAX,
                                   helper_timeout_ms(p, plan->to_kill.n + 4), kill_done, p, err);
@@ -194,17 +199,18 @@ static void terminate_done(void *ud, const struct dh_child_result *res)
         struct pm_pod *p = ud;
         struct agent_podmgr *m = p->child_mgr;
         p->child = NULL;
-        if (helper_failed(p, "remove", res)) {
+        if (helper_failed(p, "Failed to remove the pod", res)) {
                 p->recheck = true; /* the relist tries again */
                 return;
         }
         _cleanup_err_ struct dh_err *err = NULL;
         if (agent_volumes_teardown(m->root_dir, p->uid, &err) < 0) {
-                log_error("pod %s: volumes: %s", p->label, err->msg);
+                log_errors(err->msg, "Failed to tear down the pod's volumes", "pod", p->obj, "podUID",
+                           p->uid);
                 p->recheck = true;
                 return;
         }
-        log_info("pod %s: stopped and removed", p->label);
+        log_infos("Pod stopped and removed", "pod", p->obj, "podUID", p->uid);
         pm_forget(m, p);
 }
 

@@ -23,7 +23,8 @@ struct pm_termmsg {
 
 struct pm_pod {
         char *uid;
-        char *label;                        /* "name_namespace(uid)" for logs */
+        char *label;                        /* "name_namespace(uid)", kubelet's format.Pod */
+        char *obj;                          /* "namespace/name", klog.KObj: pod="..." in logs */
         const struct agent_static_pod *sp;  /* NULL once removed */
         int64_t grace_s;
         bool pending;     /* a sync is wanted */

@@ -95,7 +95,7 @@ void pm_schedule(struct agent_podmgr *m, struct pm_pod *p)
         _cleanup_err_ struct dh_err *err = NULL;
         m->kick = dh_loop_timer(m->loop, 0, run_pending, m, &err);
         if (!m->kick) /* the relist picks pending pods up */
-                log_error("pod manager: %s", err->msg);
+                log_errors(err->msg, "Failed to schedule a pod sync", "pod", p->obj, "podUID", p->uid);
 }
 
 static void pm_pod_free(struct pm_pod *p)
@@ -118,6 +118,7 @@ static void pm_pod_free(struct pm_pod *p)
                 agent_pod_status_free(&p->status);
         free(p->uid);
         free(p->label);
+        free(p->obj);
         free(p);
 }
 
@@ -182,15 +183,20 @@ uint64_t pm_fingerprint(const char *uid, const struct rt_sandbox_list *sl,
         return sum;
 }
 
-static struct pm_pod *pod_new(struct agent_podmgr *m, const char *uid, const char *label)
+/* A table entry for pod uid, named "ns/name" (obj) and "name_ns(uid)" (label). */
+static struct pm_pod *pod_new(struct agent_podmgr *m, const char *uid, const char *ns, const char *name,
+                              const char *label)
 {
+        char obj[512];
+        snprintf(obj, sizeof obj, "%s/%s", ns ? ns : "", name ? name : "");
         if (m->n == AGENT_PODMGR_MAX_PODS) {
-                log_error("pod %s: more than %d pods", label, AGENT_PODMGR_MAX_PODS);
+                log_errors(NULL, "Too many pods; pod ignored", "pod", obj, "podUID", uid, "maxPods",
+                           LOG_INT(AGENT_PODMGR_MAX_PODS));
                 return NULL;
         }
         struct pm_pod *p = calloc(1, sizeof *p);
-        if (!p || !(p->uid = strdup(uid)) || !(p->label = strdup(label))) {
-                log_error("pod %s: out of memory", label);
+        if (!p || !(p->uid = strdup(uid)) || !(p->label = strdup(label)) || !(p->obj = strdup(obj))) {
+                log_errors("out of memory", "Failed to add pod", "pod", obj, "podUID", uid);
                 pm_pod_free(p);
                 return NULL;
         }
@@ -210,10 +216,11 @@ static void adopt_orphans(struct agent_podmgr *m, const struct rt_sandbox_list *
                 char label[512];
                 snprintf(label, sizeof label, "%s_%s(%s)", s->metadata.name ? s->metadata.name : "",
                          s->metadata.namespace ? s->metadata.namespace : "", uid);
-                struct pm_pod *p = pod_new(m, uid, label);
+                struct pm_pod *p = pod_new(m, uid, s->metadata.namespace, s->metadata.name, label);
                 if (!p)
                         return;
-                log_info("pod %s: orphaned (no manifest); removing it", p->label);
+                log_infos("Clean up containers for orphaned pod we had not seen before", "pod", p->obj,
+                          "podUID", p->uid);
                 p->grace_s = 30;
                 p->terminating = true;
                 pm_schedule(m, p);
@@ -320,7 +327,7 @@ static void relist(struct dh_loop *l, void *ud)
         _cleanup_err_ struct dh_err *err = NULL;
         m->relist = dh_loop_timer(l, AGENT_PODMGR_RELIST_MS, relist, m, &err);
         if (!m->relist)
-                log_error("pod manager: relist timer: %s", err->msg);
+                log_errors(err->msg, "Failed to arm the relist timer");
         dh_err_clear(&err);
         if (runtime_unchanged(m))
                 return;
@@ -328,7 +335,7 @@ static void relist(struct dh_loop *l, void *ud)
         struct rt_container_list cl = { 0 };
         if (m->rt->ops->list_pod_sandbox(m->rt, NULL, &sl, &err) < 0 ||
             m->rt->ops->list_containers(m->rt, NULL, &cl, &err) < 0) {
-                log_error("relist: %s", err->msg);
+                log_errors(err->msg, "GenericPLEG: Unable to retrieve pods");
                 rt_sandbox_list_free(&sl);
                 return;
         }
@@ -420,6 +427,15 @@ void agent_podmgr_close(struct agent_podmgr *m)
         free(m);
 }
 
+#define POD_LIST_MAX 600
+/* pods=["ns/name"] as klog prints klog.KObjSlice (a pod's names are DNS
+ * names: nothing to escape). */
+static const char *pod_list(char buf[POD_LIST_MAX], const struct pm_pod *p)
+{
+        snprintf(buf, POD_LIST_MAX, DH_LOG_BARE "[\"%s\"]", p->obj);
+        return buf;
+}
+
 static int64_t grace_of(const struct pod *pod)
 {
         const struct dh_opt_i64 *g = &pod->spec.terminationGracePeriodSeconds;
@@ -431,23 +447,26 @@ void agent_podmgr_add(struct agent_podmgr *m, const struct agent_static_pod *sp)
         const char *uid = sp->pod->metadata.uid;
         struct pm_pod *p = pm_find(m, uid);
         if (p && p->terminating) {
-                log_warn("pod %s: added again while it is being removed; ignored", p->label);
+                log_warns("Pod added again while it is being removed; ignored", "pod", p->obj, "podUID",
+                          p->uid);
                 return;
         }
         if (!p) {
                 char label[512];
                 if (agent_pod_format(sp->pod, label, sizeof label) < 0)
                         snprintf(label, sizeof label, "%s", sp->key);
-                if (!(p = pod_new(m, uid, label)))
+                if (!(p = pod_new(m, uid, pod_namespace(sp->pod), sp->pod->metadata.name, label)))
                         return;
-                log_info("pod %s: added", p->label);
+                char pods[POD_LIST_MAX];
+                log_infos("SyncLoop ADD", "source", "file", "pods", pod_list(pods, p), "podUID", p->uid);
         }
         agent_static_pod_unref((struct agent_static_pod *)p->sp);
         p->sp = agent_static_pod_ref((struct agent_static_pod *)sp);
         p->grace_s = grace_of(sp->pod);
         struct pm_pod *old = old_incarnation(m, p);
         if (old)
-                log_info("pod %s: waits until %s, of the same name, has stopped", p->label, old->label);
+                log_infos("Pod waits until its previous incarnation has stopped", "pod", p->obj, "podUID",
+                          p->uid, "oldPodUID", old->uid);
         pm_schedule(m, p);
 }
 
@@ -466,7 +485,8 @@ void agent_podmgr_remove(struct agent_podmgr *m, const char *uid)
         struct pm_pod *p = pm_find(m, uid);
         if (!p || p->terminating)
                 return;
-        log_info("pod %s: removed; stopping it", p->label);
+        char pods[POD_LIST_MAX];
+        log_infos("SyncLoop REMOVE", "source", "file", "pods", pod_list(pods, p), "podUID", p->uid);
         pm_probes_forget(m, uid);
         p->terminating = true; /* p->sp stays: preStop hooks and grace periods need it */
         pm_schedule(m, p);

@@ -38,8 +38,8 @@ static int hook_child(void *ud, int fd)
         if (r == 0)
                 return 0;
         dprintf(fd, "%s", r < 0 ? err->msg : msg);
-        log_warn("pod %s: container %s: FailedPostStartHook: PostStartHook failed", a->p->label,
-                 a->c->name);
+        log_warns("PostStartHook failed; killing the container", "pod", a->p->obj, "podUID", a->p->uid,
+                  "containerName", a->c->name, "containerID", a->id, "reason", "FailedPostStartHook");
         unsigned turn;
         struct pm_stop s = { .id = a->id, .name = a->c->name,
                              .spec = pm_container_spec(a->p, a->c->name, &turn),
@@ -59,8 +59,10 @@ static void hook_done(void *ud, const struct dh_child_result *res)
                                   : res->len     ? res->report
                                                  : "the postStart hook failed";
                 if (pm_failure_set(p, name, "PostStartHookError", msg) < 0)
-                        log_error("pod %s: out of memory", p->label);
-                log_error("pod %s: container %s: PostStartHookError: %s", p->label, name, msg);
+                        log_errors("out of memory", "Failed to record a container's failure", "pod", p->obj,
+                                   "podUID", p->uid, "containerName", name);
+                log_errors(msg, "Failed to execute PostStartHook", "pod", p->obj, "podUID", p->uid,
+                           "containerName", name, "reason", "PostStartHookError");
         }
         pm_update_status(m, p);
         pm_schedule(m, p);

@@ -196,13 +196,32 @@ static struct pm_prober *find(struct agent_podmgr *m, const char *uid, const cha
         return NULL;
 }
 
+/* kubelet's "SyncLoop (probe)" names: probe="readiness" status="ready". */
+static const char *probe_sync_name(enum probe_kind k)
+{
+        return k == PROBE_LIVENESS ? "liveness" : k == PROBE_STARTUP ? "startup" : "readiness";
+}
+
+static const char *probe_sync_status(enum probe_kind k, enum probe_status s)
+{
+        if (s == PROBE_STATUS_UNKNOWN)
+                return "unknown";
+        bool ok = s == PROBE_STATUS_SUCCESS;
+        switch (k) {
+        case PROBE_LIVENESS: return ok ? "healthy" : "unhealthy";
+        case PROBE_STARTUP: return ok ? "started" : "unhealthy";
+        default: return ok ? "ready" : "not ready";
+        }
+}
+
 static void on_result(void *ud, struct probe_worker *w, const char *container_id, enum probe_status s)
 {
         (void)w;
         struct pm_prober *pr = ud;
         char *id = strdup(container_id ? container_id : "");
         if (!id) {
-                log_error("pod %s: probe result: out of memory", pr->uid);
+                log_errors("out of memory", "Failed to keep a probe result", "podUID", pr->uid,
+                           "containerName", pr->name);
                 return;
         }
         free(pr->result_id);
@@ -211,8 +230,8 @@ static void on_result(void *ud, struct probe_worker *w, const char *container_id
         struct pm_pod *p = pod_of(pr);
         if (!p)
                 return;
-        log_info("pod %s: container %s: %s probe result %s", p->label, pr->name, probe_kind_name(pr->kind),
-                 probe_status_name(s));
+        log_infos("SyncLoop (probe)", "probe", probe_sync_name(pr->kind), "status",
+                  probe_sync_status(pr->kind, s), "pod", p->obj, "podUID", p->uid, "containerName", pr->name);
         /* kubelet triggers readiness as soon as the container started. */
         struct pm_prober *rd = find(pr->m, pr->uid, pr->name, PROBE_READINESS);
         if (pr->kind == PROBE_STARTUP && s == PROBE_STATUS_SUCCESS && rd)
@@ -225,10 +244,17 @@ static void on_probed(void *ud, struct probe_worker *w, const struct probe_outco
         (void)w;
         struct pm_prober *pr = ud;
         struct pm_pod *p = pod_of(pr);
-        if (p && o->result != PROBE_SUCCESS)
-                log_info("pod %s: container %s: %s probe %s: %s", p->label, pr->name,
-                         probe_kind_name(pr->kind), o->result == PROBE_FAILURE ? "failed" : "errored",
-                         o->output);
+        if (!p || o->result == PROBE_SUCCESS)
+                return;
+        if (o->result == PROBE_WARNING)
+                log_infos("Probe succeeded with a warning", "probeType", probe_kind_name(pr->kind), "pod",
+                          p->obj, "podUID", p->uid, "containerName", pr->name, "output", o->output);
+        else if (o->result == PROBE_FAILURE)
+                log_infos("Probe failed", "probeType", probe_kind_name(pr->kind), "pod", p->obj, "podUID",
+                          p->uid, "containerName", pr->name, "probeResult", "failure", "output", o->output);
+        else
+                log_errors(o->output, "Probe errored", "probeType", probe_kind_name(pr->kind), "pod", p->obj,
+                           "podUID", p->uid, "containerName", pr->name);
 }
 
 static const struct probe_worker_ops worker_ops = {
@@ -303,7 +329,8 @@ static void add_worker(struct agent_podmgr *m, struct pm_pod *p, const char *nam
         _cleanup_err_ struct dh_err *err = NULL;
         struct pm_prober *pr = calloc(1, sizeof *pr);
         if (!pr || !(pr->uid = strdup(p->uid)) || !(pr->name = strdup(name))) {
-                log_error("pod %s: container %s: probes: out of memory", p->label, name);
+                log_errors("out of memory", "Failed to add a probe worker", "pod", p->obj, "podUID", p->uid,
+                           "containerName", name);
                 if (pr)
                         prober_free(pr);
                 return;
@@ -313,7 +340,8 @@ static void add_worker(struct agent_podmgr *m, struct pm_pod *p, const char *nam
         struct probe_worker_config cfg;
         probe_worker_config_from_spec(spec, k, &cfg);
         if (!(pr->w = probe_worker_new(m->loop, &cfg, &worker_ops, pr, m->start_ms, &err))) {
-                log_error("pod %s: container %s: %s probe: %s", p->label, name, probe_kind_name(k), err->msg);
+                log_errors(err->msg, "Failed to add a probe worker", "probeType", probe_kind_name(k), "pod",
+                           p->obj, "podUID", p->uid, "containerName", name);
                 prober_free(pr);
                 return;
         }

@@ -53,10 +53,9 @@ static int64_t pre_stop(struct agent_podmgr *m, struct pm_pod *p, const struct p
         _cleanup_err_ struct dh_err *err = NULL;
         int r = pm_run_hook(m, p, "PreStop", s->spec->lifecycle->preStop, s->spec, s->id,
                             s->grace_s * 1000, &msg, &err);
-        if (r < 0)
-                log_warn("pod %s: container %s: FailedPreStopHook: %s", p->label, s->name, err->msg);
-        else if (r > 0)
-                log_warn("pod %s: container %s: FailedPreStopHook: %s", p->label, s->name, msg);
+        if (r != 0)
+                log_errors(r < 0 ? err->msg : msg, "PreStop hook failed", "pod", p->obj, "podUID", p->uid,
+                           "containerName", s->name, "containerID", s->id, "reason", "FailedPreStopHook");
         return (int64_t)((dh_now_ms() - t0) / 1000);
 }
 

@@ -12,6 +12,7 @@
 #include "lib/atomicfile.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
+#include "lib/parse.h"
 
 int pm_sandbox_config(struct agent_podmgr *m, struct pm_pod *p, uint32_t attempt,
                       struct rt_sandbox_config *out, struct dh_err **err)
@@ -38,9 +39,11 @@ int pm_sandbox_config(struct agent_podmgr *m, struct pm_pod *p, uint32_t attempt
 
 static void fail(struct pm_pod *p, const char *name, const char *reason, const char *msg)
 {
-        log_error("pod %s: container %s: %s: %s", p->label, name, reason, msg);
+        log_errors(msg, "Container start failed in pod", "pod", p->obj, "podUID", p->uid, "containerName",
+                   name, "reason", reason);
         if (pm_failure_set(p, name, reason, msg) < 0)
-                log_error("pod %s: out of memory", p->label);
+                log_errors("out of memory", "Failed to record a container's failure", "pod", p->obj, "podUID",
+                           p->uid, "containerName", name);
         p->recheck = true;
 }
 
@@ -92,11 +95,15 @@ static void pull_done(void *ud, const char *image_ref, const struct dh_err *perr
         struct agent_image_decision d = { 0 };
         _cleanup_err_ struct dh_err *err = NULL;
         if (agent_image_pull_done(&req, &res, &c->m->image_backoff, now, &d, &err) < 0)
-                log_error("image %s: %s", c->image, err->msg);
+                log_errors(err->msg, "Failed to record an image pull", "image", c->image);
         else if (p && d.action == AGENT_IMAGE_FAIL)
                 fail(p, c->name, d.reason, d.message);
-        else if (p)
-                log_info("pod %s: pulled image %s", p->label, c->image);
+        else if (p) {
+                char took[32];
+                log_infos("Successfully pulled image", "pod", p->obj, "podUID", p->uid, "containerName",
+                          c->name, "image", c->image, "duration",
+                          dh_format_duration_ns(now - c->started_ns, took, sizeof took));
+        }
         agent_image_decision_free(&d);
         if (p) {
                 p->pulls--;
@@ -121,7 +128,7 @@ static void start_pull(struct agent_podmgr *m, struct pm_pod *p, const char *nam
         c->m = m;
         c->started_ns = dh_realtime_ns();
         struct rt_image_spec spec = { (char *)ref };
-        log_info("pod %s: pulling image %s", p->label, ref);
+        log_infos("Pulling image", "pod", p->obj, "podUID", p->uid, "containerName", name, "image", ref);
         if (m->rt->ops->pull_image(m->rt, &spec, NULL, pull_done, c, &err) < 0) {
                 fail(p, name, "ErrImagePull", err->msg);
                 pull_ctx_free(c);
@@ -252,7 +259,7 @@ bool pm_start_container(struct agent_podmgr *m, struct pm_pod *p, const char *sa
                 return false;
         }
         pm_failure_clear(p, c->name);
-        log_info("pod %s: started container %s (restart %d)", p->label, c->name,
-                 (int)start->restart_count);
+        log_infos("Started container", "pod", p->obj, "podUID", p->uid, "containerName", c->name,
+                  "containerID", *id, "restartCount", LOG_INT(start->restart_count));
         return true;
 }

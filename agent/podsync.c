@@ -109,10 +109,12 @@ static int ready_condition(const struct agent_pod_status *s)
 static void log_changes(const struct pm_pod *p, const struct agent_pod_status *s)
 {
         if (!p->has_status || p->status.phase != s->phase)
-                log_info("pod %s: phase %s", p->label, agent_pod_phase_name(s->phase));
+                log_infos("Pod phase changed", "pod", p->obj, "podUID", p->uid, "phase",
+                          agent_pod_phase_name(s->phase));
         int was = p->has_status ? ready_condition(&p->status) : -1, now = ready_condition(s);
         if (now >= 0 && now != was)
-                log_info("pod %s: Ready %s", p->label, now ? "true" : "false");
+                log_infos("Pod ready condition changed", "pod", p->obj, "podUID", p->uid, "ready",
+                          LOG_BOOL(now));
 }
 
 void pm_update_status(struct agent_podmgr *m, struct pm_pod *p)
@@ -124,13 +126,13 @@ void pm_update_status(struct agent_podmgr *m, struct pm_pod *p)
         if (!p->sp || p->terminating)
                 return;
         if (pm_probe_results(m, p, &res) < 0) {
-                log_error("pod %s: status: out of memory", p->label);
+                log_errors("out of memory", "Failed to compute pod status", "pod", p->obj, "podUID", p->uid);
                 return;
         }
         if (pm_observe(m, p, &r, NULL, &err) < 0 ||
             agent_pod_status(p->sp->pod, &r, &res, p->has_status ? &p->status : NULL,
                              dh_realtime_ns(), &s, &err) < 0) {
-                log_error("pod %s: status: %s", p->label, err->msg);
+                log_errors(err->msg, "Failed to compute pod status", "pod", p->obj, "podUID", p->uid);
                 agent_pod_runtime_free(&r);
                 free((void *)res.v);
                 return;
@@ -152,7 +154,8 @@ static void record_waits(struct pm_pod *p, const struct agent_pod_plan *plan)
         for (size_t i = 0; i < plan->waiting.n; i++) {
                 const struct agent_container_wait *w = &plan->waiting.v[i];
                 if (pm_failure_set(p, w->name, w->reason, w->message) < 0)
-                        log_error("pod %s: out of memory", p->label);
+                        log_errors("out of memory", "Failed to record a container's wait", "pod", p->obj,
+                                   "podUID", p->uid, "containerName", w->name);
         }
         if (plan->waiting.n)
                 p->recheck = true;
@@ -164,7 +167,8 @@ static bool setup_volumes(struct agent_podmgr *m, struct pm_pod *p)
         if (p->has_vols)
                 return true;
         if (agent_volumes_setup(m->root_dir, p->sp->pod, &m->alloc, &p->vols, &err) < 0) {
-                log_error("pod %s: volumes: %s", p->label, err->msg);
+                log_errors(err->msg, "Unable to attach or mount volumes for pod; skipping pod", "pod", p->obj,
+                           "podUID", p->uid);
                 p->recheck = true;
                 return false;
         }
@@ -177,9 +181,10 @@ static char *create_sandbox(struct agent_podmgr *m, struct pm_pod *p,
 {
         _cleanup_err_ struct dh_err *err = NULL;
         char *id = NULL;
-        log_info("pod %s: creating sandbox (attempt %u)", p->label, plan->attempt);
+        log_infos("Creating PodSandbox for pod", "pod", p->obj, "podUID", p->uid, "attempt",
+                  LOG_UINT(plan->attempt));
         if (m->rt->ops->run_pod_sandbox(m->rt, scfg, NULL, &id, &err) < 0) {
-                log_error("pod %s: run sandbox: %s", p->label, err->msg);
+                log_errors(err->msg, "Failed to create sandbox for pod", "pod", p->obj, "podUID", p->uid);
                 p->recheck = true;
                 return NULL;
         }
@@ -200,7 +205,8 @@ static int start_one(struct agent_podmgr *m, struct pm_pod *p, const char *sid,
         if (!pm_poststart_needed(c))
                 return 0;
         if (pm_poststart_start(m, p, c, id, &err) < 0) {
-                log_error("pod %s: container %s: postStart: %s", p->label, c->name, err->msg);
+                log_errors(err->msg, "Failed to start the PostStartHook helper", "pod", p->obj, "podUID",
+                           p->uid, "containerName", c->name);
                 p->recheck = true;
                 return 0;
         }
@@ -213,7 +219,8 @@ static void apply_starts(struct agent_podmgr *m, struct pm_pod *p, const struct 
         _cleanup_err_ struct dh_err *err = NULL;
         struct rt_sandbox_config scfg = { 0 };
         if (pm_sandbox_config(m, p, plan->attempt, &scfg, &err) < 0) {
-                log_error("pod %s: sandbox config: %s", p->label, err->msg);
+                log_errors(err->msg, "Failed to generate sandbox config for pod", "pod", p->obj, "podUID",
+                           p->uid);
                 return;
         }
         _cleanup_free_ char *created = NULL;
@@ -279,7 +286,8 @@ static void sync_running(struct agent_podmgr *m, struct pm_pod *p)
             pm_observe(m, p, &r, &p->fingerprint, &err) < 0 ||
             agent_pod_actions(p->sp->pod, &r, &res, &m->crash_backoff, dh_realtime_ns(), plan,
                               &err) < 0) {
-                log_error("pod %s: sync: %s", p->label, err ? err->msg : "out of memory");
+                log_errors(err ? err->msg : "out of memory", "Error syncing pod, skipping", "pod", p->obj,
+                           "podUID", p->uid);
                 agent_pod_runtime_free(&r);
                 free((void *)res.v);
                 p->recheck = true;
@@ -295,7 +303,8 @@ static void sync_running(struct agent_podmgr *m, struct pm_pod *p)
                 return;
         }
         if (pm_kill_start(m, p, &err) < 0) {
-                log_error("pod %s: kill: %s", p->label, err->msg);
+                log_errors(err->msg, "Failed to start killing the pod's containers", "pod", p->obj, "podUID",
+                           p->uid);
                 agent_pod_plan_free(p->plan);
                 free(TAKE_PTR(p->plan));
                 p->recheck = true;
@@ -310,7 +319,7 @@ void pm_sync(struct agent_podmgr *m, struct pm_pod *p)
                 return;
         }
         if (pm_terminate_start(m, p, &err) < 0) {
-                log_error("pod %s: remove: %s", p->label, err->msg);
+                log_errors(err->msg, "Failed to start removing the pod", "pod", p->obj, "podUID", p->uid);
                 p->recheck = true;
         }
 }

@@ -44,7 +44,7 @@ static void on_remove(void *ud, const struct agent_static_pod *pod)
 static void on_error(void *ud, const char *path, const struct dh_err *err)
 {
         (void)ud;
-        log_error("static pod %s: %s", path, err->msg);
+        log_errors(err->msg, "Could not process manifest file", "path", path);
 }
 
 static void on_synced(void *ud, size_t npods)
@@ -62,7 +62,7 @@ static void on_signal(struct dh_loop *l, int sig, uint32_t events, void *ud)
 {
         (void)events;
         (void)ud;
-        log_info("signal %d: exiting, leaving pods running", sig);
+        log_infos("Received a signal; exiting, leaving pods running", "signal", LOG_INT(sig));
         dh_loop_quit(l, 0);
 }
 
@@ -150,7 +150,7 @@ static int localapi_open(const struct agent_config *cfg, struct standalone *s,
         };
         if (agent_localapi_open(&o, &s->api, err) < 0)
                 return dh_err_prefix(err, "local API socket");
-        log_info("serving pods on %s", path);
+        log_infos("Serving the local API", "path", path);
         return 0;
 }
 
@@ -191,9 +191,9 @@ int agent_run_standalone(const struct agent_config *cfg)
         struct standalone s = { 0 };
         int status = 1;
         if (standalone_open(cfg, &s, &err) < 0) {
-                log_error("%s", err->msg);
+                log_errors(err->msg, "Failed to start the agent");
         } else {
-                log_info("running static pods from %s on node %s", cfg->static_pod_path, s.node);
+                log_infos("Running static pods", "staticPodPath", cfg->static_pod_path, "node", s.node);
                 status = dh_loop_run(s.loop) < 0 ? 1 : 0;
         }
         standalone_close(&s);

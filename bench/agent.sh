@@ -433,9 +433,9 @@ while [ $SECONDS -lt $end ]; do
 done
 read -r c1 cc1 < <(cpu_ticks "$agent_pid")
 log_end=$(wc -l <"$tmp/agent.log")
-# Failed probes as the agent logs them ("... Readiness probe failed: ..."):
+# Failed probes as the agent logs them ("Probe failed" probeType="Readiness" ...):
 # httpd on 127.0.0.1 answers at once, so these are the agent's own delays.
-failed_probes() { sed -n "$(($1 + 1)),${2}p" "$tmp/agent.log" | grep -c "Readiness probe failed"; }
+failed_probes() { sed -n "$(($1 + 1)),${2}p" "$tmp/agent.log" | grep -c '"Probe failed" probeType="Readiness"'; }
 fails_start=$(failed_probes "$log_start" "$log_window") fails_window=$(failed_probes "$log_window" "$log_end")
 w1=$(now_us)
 hwm=$(kb "$agent_pid" VmHWM)

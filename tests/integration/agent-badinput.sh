@@ -1,6 +1,7 @@
 #!/bin/bash
 # Bad input to the real agent, each bounded and kept to its own pod: an
-# exec probe that prints without end, one that fork-bombs (podPidsLimit),
+# exec probe that prints without end, one that fails with long output
+# full of terminal escapes, one that fork-bombs (podPidsLimit),
 # an httpGet probe into a server that never answers, a container that
 # exits in a tight loop, a missing image, an invalid manifest. A quiet pod
 # runs beside them all the while and is never restarted.
@@ -65,6 +66,11 @@ probe_pod forkbomb "exec sleep 100000" '    livenessProbe:
       timeoutSeconds: 1
       periodSeconds: 3
       failureThreshold: 100'
+# An exec probe failing with 20 kB of output behind terminal escapes: the
+# log line quotes them and cuts the output.
+probe_pod chatty "exec sleep 100000" '    readinessProbe:
+      exec: {command: ["sh", "-c", "printf \"evil\\033[2J\\nline2 \"; yes 0123456789 | head -c 20000; exit 1"]}
+      periodSeconds: 2'
 # httpGet into a server that accepts and never answers (nc on loopback).
 port=$((20000 + RANDOM % 20000))
 probe_pod blackhole "while true; do sleep 100000 | nc -l -p $port >/dev/null; done" "    readinessProbe:
@@ -106,16 +112,29 @@ spec:
     ports: [{containerPort: 70000}]
 EOF
 
-check "the invalid manifest is logged with its file and pod" poll 20 logged 'invalid.yaml: pod "default/invalid": '
-check "  and each field path" logged 'spec.containers\[0\].ports\[0\].containerPort: Invalid value: 70000'
-check "  (both of them)" logged 'spec.restartPolicy: Unsupported value: "Sometimes"'
+# kubelet's ErrorS: "Could not process manifest file" err="<file>: pod ...: [errors]" path="<file>".
+check "the invalid manifest is logged with its file and pod" poll 20 logged \
+        '"Could not process manifest file" err="[^"]*/invalid.yaml: pod \\"default/invalid\\": .*" path="[^"]*/invalid.yaml"$'
+check "  and each field path" logged 'err=".*spec.containers\[0\].ports\[0\].containerPort: Invalid value: 70000'
+check "  (both of them)" logged 'err=".*spec.restartPolicy: Unsupported value: \\"Sometimes\\"'
+# probe_failed TYPE POD: the start of kubelet's "Probe failed" line for container c of POD-node1.
+probe_failed() {
+        printf '"Probe failed" probeType="%s" pod="default/%s-node1" podUID="[^"]*" containerName="c" probeResult="failure" output=' "$1" "$2"
+}
 noimage_reason() { podis noimage '.status.containerStatuses[0].state.waiting.reason == "ErrImageNeverPull"'; }
 check "the missing image: ErrImageNeverPull in the status" poll 20 noimage_reason
-flood_failed() { logged 'pod flood-node1_default.*container c: Readiness probe failed'; }
+flood_failed() { logged "$(probe_failed Readiness flood)"; }
 check "the flooding probe fails (its output bounded) and is logged" poll 40 flood_failed
+chatty_failed() { logged "$(probe_failed Readiness chatty)"; }
+check "a probe's long output with terminal escapes is logged" poll 40 chatty_failed
+chatty_line=$(grep "$(probe_failed Readiness chatty)" "$tmp/agent.log" | head -1)
+check "  quoted as Go's %q quotes it" grep -qF 'output="evil\x1b[2J\nline2 0123456789\n0123456789\n' <<<"$chatty_line"
+check "  cut at 1 KiB with a marker (a line of ${#chatty_line} bytes)" \
+        bash -c '[ "${#1}" -le 1400 ] && grep -q "\[truncated [0-9]* bytes\]\"$" <<<"$1"' _ "$chatty_line"
+check "  and no raw escape reaches the log" bash -c "! grep -q $'\x1b' '$tmp/agent.log'"
 flood_unready() { podis flood '.status.conditions[] | select(.type == "Ready") | .status == "False"'; }
 check "  and the pod is not Ready" flood_unready
-bomb_failed() { logged 'pod forkbomb-node1_default.*container c: Liveness probe failed'; }
+bomb_failed() { logged "$(probe_failed Liveness forkbomb)"; }
 check "the fork-bombing probe fails (timed out) and is logged" poll 40 bomb_failed
 bomb_pids() {
         local cg
@@ -125,13 +144,13 @@ bomb_pids() {
 if [ -d /sys/fs/cgroup/pids ]; then
         check "  held by the container's pids.max of 64" bomb_pids
 fi
-hole_failed() { logged 'pod blackhole-node1_default.*container c: Readiness probe failed: Get "http://127.0.0.1:'"$port"'/": context deadline exceeded'; }
+hole_failed() { logged "$(probe_failed Readiness blackhole)"'"Get \\"http://127.0.0.1:'"$port"'/\\": context deadline exceeded'; }
 check "the black-hole httpGet probe times out with Go's message" poll 40 hole_failed
 tight_backoff() { podis tight '.status.containerStatuses[0].state.waiting.reason == "CrashLoopBackOff"'; }
 check "the tight-loop container ends in CrashLoopBackOff" poll 40 tight_backoff
 tight_restarts=$(podjson tight | jq -r '.status.containerStatuses[0].restartCount')
 check "  after a few restarts, not hundreds ($tight_restarts)" test "$tight_restarts" -le 4
-flood_rounds() { [ "$(grep -c 'pod flood-node1_default.*container c: Readiness probe failed' "$tmp/agent.log")" -ge 3 ]; }
+flood_rounds() { [ "$(grep -c "$(probe_failed Readiness flood)" "$tmp/agent.log")" -ge 3 ]; }
 check "the flooding probe keeps running (3 rounds)" poll 60 flood_rounds
 # (ASan's shadow memory and quarantine make the sanitizer build's agent
 # ~120 MB at rest: it gets a bound of its own, still far below the
@@ -146,6 +165,9 @@ check "and it is still Running" quiet_running
 rm -f "$tmp"/manifests/*.yaml
 check "every pod goes with its file" poll 60 bash -c "! '$CTL' pods | grep -q node1"
 agent_kill
+unstructured=$(klog_unstructured "$tmp/agent.log")
+check "every line the agent logged is a klog structured line" test -z "$unstructured"
+[ -z "$unstructured" ] || head -5 <<<"$unstructured" | sed 's/^/    not structured: /' >&2
 check "no sanitizer report from the agent" bash -c "! grep -qE 'Sanitizer|runtime error:' '$tmp/agent.log'"
 [ "$T_FAILED" -eq 0 ] || sed 's/^/    agent: /' "$tmp/agent.log" | tail -40 >&2
 finish

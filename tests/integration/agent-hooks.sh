@@ -118,9 +118,13 @@ spec:
       postStart:
         exec: {command: ["sh", "-c", "echo no way; exit 3"]}
 EOF
-hookfail_logged() { grep -q "container app: PostStartHookError: Exec lifecycle hook (\[sh -c echo no way; exit 3\]) for Container \"app\" in Pod \"hookfail-node1_default(" "$tmp/agent.log"; }
+# ErrorS: the kubelet's hook message (Go-quoted) in err="...", then the keys.
+hookfail_logged() {
+        grep -F '"Failed to execute PostStartHook" err="Exec lifecycle hook ([sh -c echo no way; exit 3]) for Container \"app\" in Pod \"hookfail-node1_default(' "$tmp/agent.log" |
+                grep -q '" pod="default/hookfail-node1" podUID="[^"]*" containerName="app" reason="PostStartHookError"$'
+}
 check "a failing postStart hook is PostStartHookError with the kubelet's message" poll 30 hookfail_logged
-check "  and its output" grep -q "exited with 3: , message: \"no way\\\\n\"" "$tmp/agent.log"
+check "  and its output" grep -qF 'exited with 3: , message: \"no way\\n\"" pod=' "$tmp/agent.log"
 hookfail_failed() { podis hookfail '.status.phase == "Failed" and
         (.status.containerStatuses[0].state.terminated != null)'; }
 check "the container was killed; restartPolicy Never: the pod fails" poll 30 hookfail_failed
@@ -190,6 +194,9 @@ check "the pods go" poll 30 bash -c "! '$CTL' pods | grep -q node1"
 
 [ -n "${HOOKS_PAUSE:-}" ] && sleep "$HOOKS_PAUSE"
 agent_kill
+unstructured=$(klog_unstructured "$tmp/agent.log")
+check "every line the agent logged is a klog structured line" test -z "$unstructured"
+[ -z "$unstructured" ] || head -5 <<<"$unstructured" | sed 's/^/    not structured: /' >&2
 check "no sanitizer report from the agent" bash -c "! grep -qE 'Sanitizer|runtime error:' '$tmp/agent.log'"
 [ "$T_FAILED" -eq 0 ] || sed 's/^/    agent: /' "$tmp/agent.log" | tail -40 >&2
 finish

@@ -252,7 +252,7 @@ check "  killed $t s after it started: >= initialDelay + (failureThreshold-1)*pe
 check "  and <= initialDelay + failureThreshold*period + 3 s = 11 s" holds "$t <= 11"
 t=$(secs "$live0_finished" "$live1_started")
 check "  restarted $t s after it stopped (no back-off for a first restart)" holds "$t <= 3"
-check "  the agent logs why" grep -q "live-node1.*Container live failed liveness probe, will be restarted" "$tmp/agent.log"
+check "  the agent logs why" grep -q 'pod="default/live-node1" .*containerMessage="Container live failed liveness probe, will be restarted"' "$tmp/agent.log"
 live_counted() { now_q live ".containerStatuses[0] | .restartCount >= 1 and .state.running != null"; }
 check "  restartCount goes up in the PodList" poll 10 live_counted
 # The newest exited instance is the one lastState shows (it may have
@@ -290,7 +290,7 @@ check "touching the file or adding a comment keeps the pod's UID" test "$(meta e
 check "  and its container" test "$(running edit edit)" = "$c1"
 check "  with the same process ($p1)" test "$(cpid "$c1")" = "$p1"
 check "  and one instance only" test "$(cq edit edit length)" = 1
-check "  and the agent logs no stop for it" bash -c "! grep -E 'edit-node1.*(stopping|killing)' '$tmp/agent.log'"
+check "  and the agent logs no stop for it" bash -c "! grep -E '\"(Killing|Stopping)[^\"]*\" pod=\"default/edit-node1\"' '$tmp/agent.log'"
 t0=$(now)
 edit_pod 2 | put edit.yaml
 new_edit() { list && [ "$(meta edit .uid)" != "$u1" ] && q edit '.phase == "Running"' && is_running edit edit; }
@@ -317,7 +317,7 @@ check "  one edit pod listed" test "$(jq '[.items[] | select(.metadata.name == "
 check "  the long-running pods are up" poll 30 stable_up
 stable_ids >"$tmp/stable.before"
 { head_yaml bad Sometimes; echo "  containers:"; ctr_yaml bad "$SLEEPER"; } | put bad.yaml
-bad_logged() { grep "bad.yaml" "$tmp/agent.log" | grep -q "spec.restartPolicy"; }
+bad_logged() { grep '"Could not process manifest file" .*path="[^"]*/bad.yaml"$' "$tmp/agent.log" | grep -q "spec.restartPolicy"; }
 check "an invalid file is logged with the field path" poll 10 bad_logged
 grep "bad.yaml" "$tmp/agent.log" | head -2 | sed 's/^/    agent: /'
 sleep 2
@@ -497,18 +497,19 @@ termination_messages() {
 # kubelet (pod_workers.go, allowStaticPodStart) starts a static pod only
 # when no other static pod of the same full name is started: a changed or
 # renamed file's pod waits until the old one has terminated.
-# log_line UID WHAT: the agent log's first line number saying WHAT of pod UID.
-log_line() { grep -n "($1): $2" "$tmp/agent.log" | head -1 | cut -d: -f1; }
-log_time() { grep "($1): $2" "$tmp/agent.log" | head -1 | awk '{print $2}'; }
+# log_line UID MESSAGE: the agent log's first line number with MESSAGE for pod UID.
+log_line() { grep -n "\"$2\" pod=\"[^\"]*\" podUID=\"$1\"" "$tmp/agent.log" | head -1 | cut -d: -f1; }
+log_time() { grep "\"$2\" pod=\"[^\"]*\" podUID=\"$1\"" "$tmp/agent.log" | head -1 | awk '{print $2}'; }
+STOPPED="Pod stopped and removed" CREATING="Creating PodSandbox for pod"
 new_after_old() { # OLD-UID NEW-UID
         local stopped created
-        stopped=$(log_line "$1" stopped) created=$(log_line "$2" "creating sandbox")
+        stopped=$(log_line "$1" "$STOPPED") created=$(log_line "$2" "$CREATING")
         [ -n "$stopped" ] && [ -n "$created" ] && [ "$stopped" -lt "$created" ]
 }
 static_pod_handover() {
-        check "a changed file's pod starts once the old one stopped (old stopped $(log_time "$u1" stopped), new began $(log_time "$u2" "creating sandbox"))" \
+        check "a changed file's pod starts once the old one stopped (old stopped $(log_time "$u1" "$STOPPED"), new began $(log_time "$u2" "$CREATING"))" \
                 new_after_old "$u1" "$u2"
-        check "a renamed file's pod too (old stopped $(log_time "$u2" stopped), new began $(log_time "$u3" "creating sandbox"))" \
+        check "a renamed file's pod too (old stopped $(log_time "$u2" "$STOPPED"), new began $(log_time "$u3" "$CREATING"))" \
                 new_after_old "$u2" "$u3"
 }
 termination_messages
@@ -544,7 +545,7 @@ check "after a restart a pod whose file came just before the kill runs" poll 30 
   echo "  containers:"; ctr_yaml late "$SLEEPER"; } | put late.yaml
 t0=$(now)
 # Killed as soon as the agent starts creating its sandbox (or 5 s).
-poll_log() { local i; for i in $(seq 500); do grep -q "late-node1.*creating sandbox" "$tmp/agent.log" && return; sleep 0.01; done; }
+poll_log() { local i; for i in $(seq 500); do grep -q '"Creating PodSandbox for pod" pod="default/late-node1"' "$tmp/agent.log" && return; sleep 0.01; done; }
 poll_log
 kill -9 "$agent_pid"
 wait "$agent_pid" 2>/dev/null
@@ -556,8 +557,8 @@ killed_after=$(calc "($(now) - $t0) * 1000")
 echo "  (agent killed $killed_after ms after late.yaml appeared; it had logged:" \
         "$(grep -c 'late-node1' "$tmp/agent.log") lines about it, the last:" \
         "$(grep 'late-node1' "$tmp/agent.log" | tail -1 | sed 's/.*\] //'); $at_kill)"
-start_in_flight() { grep -q "late-node1.*creating sandbox" "$tmp/agent.log" &&
-        ! grep -q "late-node1.*started container late" "$tmp/agent.log"; }
+start_in_flight() { grep -q '"Creating PodSandbox for pod" pod="default/late-node1"' "$tmp/agent.log" &&
+        ! grep -q '"Started container" pod="default/late-node1" podUID="[^"]*" containerName="late"' "$tmp/agent.log"; }
 check "  (killed with the pod's start in flight: sandbox begun, app not started)" start_in_flight
 echo "--- agent restarted ---" >>"$tmp/agent.log"
 start_agent
@@ -604,6 +605,9 @@ wait "$agent_pid" 2>/dev/null
 agent_pid=
 echo "  (whole run: $(calc "$(now) - $t_start") s)"
 # Under make SANITIZE=1 a report is a failure.
+unstructured=$(klog_unstructured "$tmp/agent.log")
+check "every line the agent logged is a klog structured line" test -z "$unstructured"
+[ -z "$unstructured" ] || head -5 <<<"$unstructured" | sed 's/^/    not structured: /' >&2
 check "no sanitizer report from the agent" bash -c "! grep -qE 'Sanitizer|runtime error:' '$tmp/agent.log'"
-[ "$T_FAILED" -eq 0 ] || sed 's/^/    agent: /' "$tmp/agent.log" | grep -v "Ready \(true\|false\)$" | tail -60 >&2
+[ "$T_FAILED" -eq 0 ] || sed 's/^/    agent: /' "$tmp/agent.log" | grep -v '"Pod ready condition changed"' | tail -60 >&2
 finish

@@ -67,3 +67,12 @@ ctr() {
         done | sort -k4 -rn
 }
 running_id() { ctr "$1" | awk '$2 == "CONTAINER_RUNNING" {print $1; exit}'; }
+
+# klog_unstructured FILE: the lines of the agent's log that are not klog
+# structured lines (header, "message", then key=value with Go-quoted
+# strings, bare numbers or ["ns/name"] lists); the restart markers the
+# tests write are left out. Empty when every line is structured.
+KLOG_Q='"([^"\\]|\\.)*"'
+KLOG_LINE='^[IWE][0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} +[0-9]+ [A-Za-z0-9_.-]+:[0-9]+\] '"$KLOG_Q"
+KLOG_LINE+='( [A-Za-z][A-Za-z0-9]*=('"$KLOG_Q"'|[^ "[]+|\['"$KLOG_Q"'(,'"$KLOG_Q"')*\]))*( \[truncated\])?$'
+klog_unstructured() { grep -avE "$KLOG_LINE" "$1" | grep -av '^--- agent restarted ---$'; }

@@ -51,7 +51,7 @@ check "the restart carries a higher attempt ($(max_attempt))" test "$(max_attemp
 n=$(attempts)
 sleep 3
 check "then it backs off (no new attempt within 3 s: $n -> $(attempts))" test "$(attempts)" -le $((n + 1))
-check "the agent logs the phase" grep -q "phase Running" "$tmp/agent.log"
+check "the agent logs the phase" grep -q '"Pod phase changed" pod=.* phase="Running"' "$tmp/agent.log"
 
 # --- the agent serves its pods: deckctl get pods (<root-dir>/agent.sock) ---
 sock=$DECKHAND_ROOT_DIR/agent.sock
@@ -110,7 +110,7 @@ spec:
     image: deckhand.local/missing:1
     imagePullPolicy: Never
 EOF
-never_pull() { grep -q "container noimg: ErrImageNeverPull" "$tmp/agent.log"; }
+never_pull() { grep -q '"Container start failed in pod" err=.* containerName="noimg" reason="ErrImageNeverPull"' "$tmp/agent.log"; }
 check "a missing image with pull policy Never is ErrImageNeverPull" poll 20 never_pull
 check "and no container is created" test -z "$(ctr noimg)"
 rm "$tmp/manifests/noimg.yaml"
@@ -150,9 +150,9 @@ live_restarted() { [ "$(ctr live | wc -l)" -ge 2 ] && [ -n "$(running_id live)" 
 check "a failed liveness probe restarts the container" poll 20 live_restarted
 check "  within $((SECONDS - t0)) s, as attempt $(live_attempt)" test "$(live_attempt)" -ge 1
 check "the agent logs the liveness kill" \
-        grep -q "stopping container live: Container live failed liveness probe, will be restarted" "$tmp/agent.log"
-ready_flips() { grep -E "ready-node1_default.*: Ready (true|false)" "$tmp/agent.log" |
-        awk '/Ready true/ {t = 1} /Ready false/ && t {f = 1} END {exit !f}'; }
+        grep -q '"Killing unwanted container for pod" pod="default/live-node1" .*containerName="live" .*containerMessage="Container live failed liveness probe, will be restarted"' "$tmp/agent.log"
+ready_flips() { grep '"Pod ready condition changed" pod="default/ready-node1"' "$tmp/agent.log" |
+        awk '/ ready=true/ {t = 1} / ready=false/ && t {f = 1} END {exit !f}'; }
 check "readiness succeeds then fails: the log shows Ready true then false" poll 30 ready_flips
 cat >"$tmp/manifests/noip.yaml" <<EOF
 apiVersion: v1
@@ -171,7 +171,7 @@ spec:
         port: 80
       periodSeconds: 1
 EOF
-noip_failed() { grep -q "container noip: Readiness probe failed: pod has no IP yet" "$tmp/agent.log"; }
+noip_failed() { grep -q '"Probe failed" probeType="Readiness" pod="default/noip-node1" .*containerName="noip" probeResult="failure" output="pod has no IP yet' "$tmp/agent.log"; }
 # No pod networking yet: a tcp/http probe of a pod without an IP fails, saying so.
 check "a tcpSocket probe of a pod without an IP fails with 'pod has no IP yet'" poll 30 noip_failed
 rm "$tmp/manifests/live.yaml" "$tmp/manifests/ready.yaml" "$tmp/manifests/noip.yaml"
@@ -194,7 +194,7 @@ not_running_msg() { ! "$CTL" get pods >/dev/null 2>"$tmp/get.err" && grep -q "ag
 check "get pods says the agent is not running" not_running_msg
 check "the pod's container still runs" test "$(running_id web)" = "$web"
 agent_start
-adopted() { sed -n '/signal 15/,$p' "$tmp/agent.log" | grep -q "web-node1_default.*phase Running"; }
+adopted() { sed -n '/signal=15/,$p' "$tmp/agent.log" | grep -q '"Pod phase changed" pod="default/web-node1" .*phase="Running"'; }
 check "the new agent sees the pod running" poll 20 adopted
 sleep 2
 check "it adopted the container without restarting it" test "$(running_id web)" = "$web"
@@ -212,6 +212,9 @@ kill -9 "$agent_pid"
 wait "$agent_pid" 2>/dev/null
 agent_pid=
 # Under make SANITIZE=1 a report is a failure.
+unstructured=$(klog_unstructured "$tmp/agent.log")
+check "every line the agent logged is a klog structured line" test -z "$unstructured"
+[ -z "$unstructured" ] || head -5 <<<"$unstructured" | sed 's/^/    not structured: /' >&2
 check "no sanitizer report from the agent" bash -c "! grep -qE 'Sanitizer|runtime error:' '$tmp/agent.log'"
 [ "$T_FAILED" -eq 0 ] || sed 's/^/    agent: /' "$tmp/agent.log" | tail -40 >&2
 finish

@@ -132,19 +132,27 @@ spec:
   - name: app
 EOF
 t "no manifest path: nothing to do" 0 err "nothing to do"
-t "valid static pods" 0 err "pod \"kube-system/web\" is valid" --check-manifests --pod-manifest-path="$tmp/good"
-count err "is valid" 1
-t "single manifest file" 0 err "is valid" --check-manifests --pod-manifest-path="$tmp/good/web.yaml"
-t "invalid static pod" 1 err "noimage.yaml: pod \"default/broken\": spec.containers[0].image: Required value" \
+t "valid static pods" 0 err "\"Static pod is valid\" path=\"$tmp/good/web.yaml\" pod=\"kube-system/web\" qosClass=\"BestEffort\"" \
+        --check-manifests --pod-manifest-path="$tmp/good"
+count err "\"Static pod is valid\"" 1
+count err "\"Configuration\"" 0
+t "single manifest file" 0 err "\"Static pod is valid\" path=\"$tmp/good/web.yaml\"" \
+        --check-manifests --pod-manifest-path="$tmp/good/web.yaml"
+# One klog ErrorS line per field error: err="<field error>" path="..." pod="ns/name".
+t "invalid static pod" 1 err "\"Invalid static pod manifest\" err=\"spec.containers[0].image: Required value\" path=\"$tmp/bad/noimage.yaml\" pod=\"default/broken\"" \
         --check-manifests --pod-manifest-path="$tmp/bad"
-t "every non-hidden file is read" 1 err "$tmp/bad/README: document 1: document: Invalid value: \"not a manifest\": must be an object" \
+t "every non-hidden file is read" 1 err "err=\"document: Invalid value: \\\"not a manifest\\\": must be an object\" path=\"$tmp/bad/README\" object=\"document 1\"" \
         --check-manifests --pod-manifest-path="$tmp/bad"
-t "editor backups are read too" 1 err "web.yaml~: pod \"kube-system/web\" is valid" --check-manifests --pod-manifest-path="$tmp/bad"
-t "missing manifest dir" 1 err "$tmp/none: open" --check-manifests --pod-manifest-path="$tmp/none"
-t "flags beat the config file" 0 err "checking static pod manifests in $tmp/good" \
+t "editor backups are read too" 1 err "\"Static pod is valid\" path=\"$tmp/bad/web.yaml~\" pod=\"kube-system/web\"" \
+        --check-manifests --pod-manifest-path="$tmp/bad"
+t "missing manifest dir" 1 err "\"Unable to read static pod path\" err=\"$tmp/none: open" \
+        --check-manifests --pod-manifest-path="$tmp/none"
+t "flags beat the config file" 0 err "\"Checking static pod manifests\" staticPodPath=\"$tmp/good\"" \
         --config="$DATA/config/good.yaml" --check-manifests --pod-manifest-path="$tmp/good"
 t "-v from flags" 0 - "" -v 4 --check-manifests --pod-manifest-path="$tmp/good"
-t "cluster mode not implemented" 1 err "cluster mode is not implemented yet" --kubeconfig="$tmp/kubeconfig"
+t "-v 1 logs the configuration" 0 err "\"Configuration\" config=\"\" staticPodPath=\"$tmp/good\" maxPods=110 cgroupDriver=\"cgroupfs\"" \
+        -v 1 --check-manifests --pod-manifest-path="$tmp/good"
+t "cluster mode not implemented" 1 err "\"Cluster mode is not implemented yet; " --kubeconfig="$tmp/kubeconfig"
 
 echo "cli.sh: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -66,8 +66,8 @@ check "  and the prune left at most 2 instances of it ($(instances init))" poll 
 check "the crashing container reaches attempt 2 too" poll 20 attempt_at_least crash 2
 check "  and, before any GC round ($((SECONDS - t0)) s in), keeps all 3 instances ($(instances crash))" \
         test "$(instances crash)" -ge 3
-check "the prune is logged" grep -q "pod initcrash-node1_default(.*): init container prune: removing dead container init (" "$tmp/agent.log"
-check "no GC round ran yet" bash -c "! grep -q 'container GC: removing' '$tmp/agent.log'"
+check "the prune is logged" grep -q '"Removing container" cause="initContainerPrune" pod="default/initcrash-node1" podUID="[^"]*" containerName="init" containerID="[^"]*"$' "$tmp/agent.log"
+check "no GC round ran yet" bash -c "! grep -q 'cause=\"containerGC\"' '$tmp/agent.log'"
 
 # --- a GC round every second ---
 kill -TERM "$agent_pid"
@@ -82,7 +82,7 @@ check "  the newest among them" attempt_at_least crash "$newest"
 kept_dead() { ctr crash | awk '$2 == "CONTAINER_EXITED"' | grep -q .; }
 check "  and a dead one (lastState, logs of the previous run)" kept_dead
 check "the GC round is logged at -v 2" \
-        grep -q "container GC: removing dead container crash (.*) of pod " "$tmp/agent.log"
+        grep -q '"Removing container" cause="containerGC" podUID="[^"]*" containerName="crash" containerID="[^"]*"$' "$tmp/agent.log"
 # The restarted agent has no back-off memory: it restarts the container
 # right away, counting on from the newest instance's annotation.
 before=$(max_attempt crash)

@@ -168,6 +168,9 @@ last-1"
 
 agent_kill
 # Under make SANITIZE=1 a report is a failure.
+unstructured=$(klog_unstructured "$tmp/agent.log")
+check "every line the agent logged is a klog structured line" test -z "$unstructured"
+[ -z "$unstructured" ] || head -5 <<<"$unstructured" | sed 's/^/    not structured: /' >&2
 check "no sanitizer report from the agent" bash -c "! grep -qE 'Sanitizer|runtime error:' '$tmp/agent.log'"
 [ "$T_FAILED" -eq 0 ] || sed 's/^/    agent: /' "$tmp/agent.log" | tail -40 >&2
 finish

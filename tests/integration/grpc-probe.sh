@@ -133,7 +133,8 @@ is_ready() { [ "$(ready_of "$1")" = "$2" ]; }
 check "the pod probing the SERVING server becomes Ready" poll 40 is_ready whole True
 check "the pod probing the NOT_SERVING service is not Ready" poll 10 is_ready named False
 check "  the agent logs why" poll 10 grep -q \
-        'container c: Readiness probe failed: service unhealthy (responded with "NOT_SERVING")' "$tmp/agent.log"
+        '"Probe failed" probeType="Readiness" pod="default/named-node1" podUID="[^"]*" containerName="c" probeResult="failure" output="service unhealthy (responded with \\"NOT_SERVING\\")"$' \
+        "$tmp/agent.log"
 control "- NOT_SERVING" "svc SERVING"
 check "the server turns NOT_SERVING: that pod is no longer Ready" poll 15 is_ready whole False
 check "the service turns SERVING: the other pod becomes Ready" poll 15 is_ready named True
@@ -143,9 +144,11 @@ kill "${servers[0]}"
 wait "${servers[0]}" 2>/dev/null
 check "the server gone: neither pod is Ready" poll 20 bash -c "[ \"\$('$CTL' get pods -o json | jq -r \
         '[.items[] | .status.conditions[]? | select(.type == \"Ready\") | .status] | unique | join(\",\")')\" = False ]"
-check "  the agent logs kubelet's connect timeout" grep -q \
-        "Readiness probe failed: timeout: failed to connect service \"127.0.0.1:$P\" within 1s: context deadline exceeded" \
-        "$tmp/agent.log"
+timeout_logged() {
+        grep -F "\"Probe failed\" probeType=\"Readiness\" pod=\"default/whole-node1\" " "$tmp/agent.log" |
+                grep -qF "output=\"timeout: failed to connect service \\\"127.0.0.1:$P\\\" within 1s: context deadline exceeded\""
+}
+check "  the agent logs kubelet's connect timeout" timeout_logged
 rm "$tmp/manifests/whole.yaml" "$tmp/manifests/named.yaml"
 pods_gone() { ! "$CTL" pods | grep -qE "(whole|named)-node1"; }
 check "the pods go with their files" poll 30 pods_gone
@@ -153,4 +156,7 @@ kill -TERM "$agent_pid"
 check "the agent exits on SIGTERM" poll 10 bash -c "! kill -0 $agent_pid 2>/dev/null"
 wait "$agent_pid" 2>/dev/null
 agent_pid=
+unstructured=$(klog_unstructured "$tmp/agent.log")
+check "every line the agent logged is a klog structured line" test -z "$unstructured"
+[ -z "$unstructured" ] || head -5 <<<"$unstructured" | sed 's/^/    not structured: /' >&2
 finish

@@ -2,7 +2,8 @@
 # The agent's healthz endpoint for real: deckhand --healthz-port serves
 # GET /healthz -> 200 "ok" on 127.0.0.1 (other paths 404); --healthz-port
 # 0 disables it; healthzPort in the config file works too; a port that is
-# already taken is logged clearly (address, port, flags) and the agent
+# already taken is logged clearly (address and port, as the
+# KubeletConfiguration's healthzBindAddress and healthzPort) and the agent
 # still runs its pods, and serves healthz once the port frees up.
 set -u
 cd "$(dirname "$0")/../.."
@@ -47,21 +48,21 @@ check "/healthz/ping and /healthz/syncloop answer ok" \
         test "$(curl -s "http://127.0.0.1:$port/healthz/ping")$(curl -s "http://127.0.0.1:$port/healthz/syncloop")" = okok
 check "a request with a body is refused (413)" \
         test "$(curl -s -o /dev/null -w '%{http_code}' --data hello "http://127.0.0.1:$port/healthz")" = 413
-check "the agent logs where it serves" grep -q "healthz: serving http://127.0.0.1:$port/healthz" "$tmp/agent.log"
+check "the agent logs where it serves" grep -qF "\"Serving healthz\" url=\"http://127.0.0.1:$port/healthz\"" "$tmp/agent.log"
 stop_agent
 check "the port is released when the agent exits" test "$(status_of "$port" /healthz)" = 000
 
 # --- --healthz-port 0 disables it; healthzPort in the file is honoured ---
 config "healthzPort: $port"
 start_agent --healthz-port 0
-running() { grep -q "running static pods" "$tmp/agent.log"; }
+running() { grep -q '"Running static pods"' "$tmp/agent.log"; }
 check "with --healthz-port 0 the agent runs" poll 10 running
 sleep 1
 check "and serves no healthz" test "$(status_of "$port" /healthz)" = 000
-check "nor says it does" bash -c "! grep -q 'healthz: serving' '$tmp/agent.log'"
+check "nor says it does" bash -c "! grep -q 'Serving healthz' '$tmp/agent.log'"
 stop_agent
 start_agent --healthz-port "$port" --healthz-bind-address localhost
-bad_address() { grep -qF "healthz server (--healthz-bind-address localhost): localhost: not a numeric IP address; running without it" "$tmp/agent.log"; }
+bad_address() { grep -qF '"Failed to start healthz server; running without it" err="localhost: not a numeric IP address" healthzBindAddress="localhost"' "$tmp/agent.log"; }
 check "--healthz-bind-address localhost (no IP) is logged" poll 10 bad_address
 check "  and the agent runs on" poll 10 running
 stop_agent
@@ -97,10 +98,10 @@ spec:
     command: ["sleep", "1000"]
 EOF
 clear_error() {
-        grep -qF "healthz server (--healthz-port $taken, --healthz-bind-address 127.0.0.1): listen on 127.0.0.1:$taken: Address already in use" \
+        grep -qF "\"Failed to start healthz server; running without it, retrying\" err=\"listen on 127.0.0.1:$taken: Address already in use\" healthzBindAddress=\"127.0.0.1\" healthzPort=$taken retryPeriodSeconds=5" \
                 "$tmp/agent.log"
 }
-check "the taken port is logged with the flags, address and port" poll 10 clear_error
+check "the taken port is logged with the address and port" poll 10 clear_error
 web_runs() {
         local id
         for id in $("$CTL" ps -q); do

@@ -1,6 +1,7 @@
 /* Base library: errors, bounded buffers, checked parsing, field errors,
  * table-driven JSON decoding, bounded file reads. */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
 #include "lib/jsondec.h"
+#include "lib/log.h"
 #include "lib/parse.h"
 #include "test.h"
 
@@ -282,6 +284,67 @@ TEST(durations_format_as_go_does)
         };
         for (size_t i = 0; i < DH_ARRAY_SIZE(cases); i++)
                 CHECK_STR(dh_format_duration_ns(cases[i].ns, b, sizeof b), cases[i].want);
+}
+
+#define FMT_LOGS(buf, err, ...)                                                               \
+        dh_logs_format(buf, sizeof buf, err, (const char *const[]){ __VA_ARGS__ },          \
+                       sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *))
+
+/* klog's structured lines: "msg" key="value", values as Go's %q. */
+TEST(structured_log_lines)
+{
+        char buf[256];
+        FMT_LOGS(buf, NULL, "Pod phase changed", "pod", "default/web-node1", "phase", "Running");
+        CHECK_STR(buf, "\"Pod phase changed\" pod=\"default/web-node1\" phase=\"Running\"");
+        FMT_LOGS(buf, NULL, "Probe failed", "output", "a \"b\"\\\n\x01\t\x7f", "err", (const char *)NULL);
+        CHECK_STR(buf, "\"Probe failed\" output=\"a \\\"b\\\"\\\\\\n\\x01\\t\\x7f\" err=<nil>");
+        /* valid UTF-8 passes; a stray byte is escaped as Go does */
+        FMT_LOGS(buf, NULL, "m", "k", "caf\xc3\xa9 \xff\xc3");
+        CHECK_STR(buf, "\"m\" k=\"caf\xc3\xa9 \\xff\\xc3\"");
+        FMT_LOGS(buf, NULL, "just a message");
+        CHECK_STR(buf, "\"just a message\"");
+        FMT_LOGS(buf, NULL, "odd", "a", "1", "lonely");
+        CHECK_STR(buf, "\"odd\" a=\"1\" lonely=\"(MISSING)\"");
+}
+
+/* Numbers and booleans bare, as klog prints them; ErrorS's err first. */
+TEST(structured_log_bare_values_and_errors)
+{
+        char buf[256];
+        FMT_LOGS(buf, "exit status 3", "Failed to execute PostStartHook", "pod", "ns/p", "restartCount",
+                 LOG_INT(-2), "port", LOG_UINT(10248), "ready", LOG_BOOL(1), "started", LOG_BOOL(0));
+        CHECK_STR(buf, "\"Failed to execute PostStartHook\" err=\"exit status 3\" pod=\"ns/p\" "
+                       "restartCount=-2 port=10248 ready=true started=false");
+        /* a bare-marked value that is not a plain token is quoted after all */
+        FMT_LOGS(buf, NULL, "m", "k", DH_LOG_BARE "a b", "e", DH_LOG_BARE);
+        CHECK_STR(buf, "\"m\" k=\"a b\" e=\"\"");
+}
+
+/* A line is bounded: a long value is cut (inside its quotes, at a
+ * character) and says how much was left out; so is a full line. */
+TEST(structured_log_lines_are_bounded)
+{
+        static char big[3000], buf[DH_LOG_LINE_MAX], line[DH_LOG_LINE_MAX];
+        memset(big, 'x', sizeof big - 1);
+        FMT_LOGS(buf, NULL, "Probe failed", "output", big, "pod", "ns/p");
+        char want[1200];
+        snprintf(want, sizeof want, "\"Probe failed\" output=\"%.*s[truncated %zu bytes]\" pod=\"ns/p\"",
+                 DH_LOG_VALUE_MAX, big, sizeof big - 1 - DH_LOG_VALUE_MAX);
+        CHECK_STR(buf, want);
+        /* \xc3\xa9 is not split: the cut comes before it */
+        char utf[DH_LOG_VALUE_MAX + 2];
+        memset(utf, 'y', sizeof utf);
+        memcpy(utf + DH_LOG_VALUE_MAX - 1, "\xc3\xa9", 3);
+        FMT_LOGS(buf, NULL, "m", "k", utf);
+        CHECK(strstr(buf, "y[truncated 2 bytes]\"") != NULL);
+        /* a whole line of long values stays within its buffer, quotes closed */
+        FMT_LOGS(line, big, big, "a", big, "b", big, "c", big, "d", big, "e", big);
+        CHECK(strlen(line) < sizeof line);
+        CHECK(strstr(line, " [truncated]") != NULL || strstr(line, "bytes]\"") != NULL);
+        char small[40];
+        FMT_LOGS(small, "an error that is long", "a long message that does not fit");
+        CHECK(strlen(small) < sizeof small);
+        CHECK(small[0] == '"');
 }
 
 TEST_MAIN()
