@@ -475,8 +475,11 @@ static int listen_socket(const char *address, uint16_t port, int *fd_out, uint16
  * let any client fill the log, so they come out at -v=4. */
 static void lws_log_emit(int level, const char *line)
 {
-        (void)level;
-        log_v(4, "libwebsockets: %.*s", (int)strcspn(line, "\n"), line);
+        if (dh_log_verbosity < 4)
+                return;
+        char text[512];
+        snprintf(text, sizeof text, "%.*s", (int)strcspn(line, "\n"), line);
+        log_vs(4, "libwebsockets", "level", LOG_INT(level), "line", text);
 }
 
 static int start_lws(struct dh_httpserver *s, struct dh_err **err)
