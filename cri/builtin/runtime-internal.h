@@ -32,16 +32,26 @@ struct rtb {
         struct rtb_sandbox_labels *sb_labels;
         size_t n_sb_labels;
         size_t n_shim_pidfds; /* of those entries, at most RTB_SHIM_PIDFDS_MAX */
+        struct rtb_watch {    /* runtime-token.c: the state dir under inotify */
+                int fd;       /* -1: not set up yet (or given up) */
+                int top_wd;   /* the sandboxes directory's watch */
+                bool failed;  /* inotify unusable here: stat the directories */
+                bool rescan;  /* sandboxes came or went: watch the new ones */
+                uint64_t gen; /* moves with every event */
+        } watch;
 };
 #define RTB_SHIM_PIDFDS_MAX 256
+#define RTB_SHIM_SEEN_DEAD (-2)
 struct rtb_sandbox_labels {
         char *sid;
         struct rt_kvs labels;
         int shim_pid; /* 0: not known yet */
-        int shim_pidfd; /* runtime-token.c: opened once the shim was seen alive; -1 none */
+        int shim_pidfd; /* runtime-token.c: opened once the shim was seen alive; -1 none,
+                         * RTB_SHIM_SEEN_DEAD once it was seen gone */
 };
 /* runtime-token.c */
 int rtb_state_token(struct rt *rt, uint64_t *out, struct dh_err **err);
+void rtb_watch_close(struct rtb *b);
 const struct rtb_sandbox_labels *rtb_sandbox_cached(const struct rtb *b, const char *sid);
 #define RTB_SANDBOX_LABELS_MAX 4096
 

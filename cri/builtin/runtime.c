@@ -661,6 +661,7 @@ static void builtin_close(struct rt *rt)
 {
         struct rtb *b = B(rt);
         sandbox_labels_clear(b);
+        rtb_watch_close(b);
         rtb_images_close(b);
         free(b->images_dir);
         free(b->credentials_file);
@@ -709,6 +710,7 @@ int rt_builtin_open(const struct rt_builtin_options *o, struct rt **out, struct 
         if (!b)
                 return dh_err_set(err, ENOMEM, "out of memory");
         b->rt.ops = &builtin_ops;
+        b->watch.fd = -1;
         b->layout.state_dir = strdup(o && o->state_dir ? o->state_dir : RT_DEFAULT_STATE_DIR);
         b->layout.root_dir = strdup(o && o->root_dir ? o->root_dir : RT_DEFAULT_ROOT_DIR);
         b->layout.shim_path = o && o->shim_path ? strdup(o->shim_path) : dh_exe_sibling("deckhand-shim");
