@@ -22,8 +22,10 @@
 
 #define AGENT_PODMGR_RELIST_MS 1000
 /* With a runtime that has a state token, the relist lists everything only
- * when the token moved, and at least this often. */
-#define AGENT_PODMGR_FULL_RELIST_MS 10000
+ * when the token moved, and at least this often: a safety net, as the
+ * kubelet's evented PLEG keeps a generic relist every 300 s behind its
+ * runtime events. */
+#define AGENT_PODMGR_FULL_RELIST_MS 60000
 #define AGENT_PODMGR_MAX_PODS 1000
 /* Bytes of a helper's error report kept. */
 #define AGENT_PODMGR_REPORT_MAX 4096
