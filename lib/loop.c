@@ -1,6 +1,8 @@
 /* The event loop: epoll, timers and signalfd. Removed watches and timers are
  * marked dead and freed between iterations, so callbacks may remove
- * anything, themselves included, without use-after-free. */
+ * anything, themselves included, without use-after-free. Timers wait in a
+ * binary min-heap by due time (then by creation), so that an agent with a
+ * probe timer per container finds the next one without walking them all. */
 #include "lib/loop.h"
 
 #include <errno.h>
@@ -24,10 +26,12 @@ struct dh_watch {
 struct dh_timer {
         struct dh_loop *loop;
         uint64_t due_ms;
+        uint64_t seq; /* creation order: ties run first come, first served */
         dh_timer_fn fn;
         void *ud;
         bool dead;
-        struct dh_timer *next;
+        size_t slot;  /* index in the heap while pending */
+        struct dh_timer *next_dead;
 };
 
 struct dh_loop {
@@ -36,8 +40,11 @@ struct dh_loop {
         dh_io_fn sig_fn;
         void *sig_ud;
         struct dh_watch *watches;
-        struct dh_timer *timers;
-        size_t dead; /* entries marked dead since the last sweep */
+        size_t dead_watches;          /* marked dead since the last sweep */
+        struct dh_timer **heap;       /* pending timers */
+        size_t n_heap, cap_heap;
+        uint64_t seq;
+        struct dh_timer *dead_timers; /* fired or cancelled, freed at the sweep */
         bool quit;
         int status;
 };
@@ -74,9 +81,14 @@ int dh_loop_new(struct dh_loop **out, struct dh_err **err)
 
 static void sweep(struct dh_loop *l)
 {
-        if (!l->dead)
+        while (l->dead_timers) {
+                struct dh_timer *t = l->dead_timers;
+                l->dead_timers = t->next_dead;
+                free(t);
+        }
+        if (!l->dead_watches)
                 return;
-        l->dead = 0;
+        l->dead_watches = 0;
         for (struct dh_watch **pw = &l->watches; *pw;) {
                 struct dh_watch *w = *pw;
                 if (w->dead) {
@@ -86,15 +98,66 @@ static void sweep(struct dh_loop *l)
                         pw = &w->next;
                 }
         }
-        for (struct dh_timer **pt = &l->timers; *pt;) {
-                struct dh_timer *t = *pt;
-                if (t->dead) {
-                        *pt = t->next;
-                        free(t);
-                } else {
-                        pt = &t->next;
-                }
+}
+
+/* The heap: a before b when due earlier, or as due and made earlier. */
+static bool timer_before(const struct dh_timer *a, const struct dh_timer *b)
+{
+        return a->due_ms < b->due_ms || (a->due_ms == b->due_ms && a->seq < b->seq);
+}
+
+static void heap_set(struct dh_loop *l, size_t i, struct dh_timer *t)
+{
+        l->heap[i] = t;
+        t->slot = i;
+}
+
+static void heap_up(struct dh_loop *l, size_t i)
+{
+        struct dh_timer *t = l->heap[i];
+        while (i > 0 && timer_before(t, l->heap[(i - 1) / 2])) {
+                heap_set(l, i, l->heap[(i - 1) / 2]);
+                i = (i - 1) / 2;
         }
+        heap_set(l, i, t);
+}
+
+static void heap_down(struct dh_loop *l, size_t i)
+{
+        struct dh_timer *t = l->heap[i];
+        for (;;) {
+                size_t c = 2 * i + 1;
+                if (c >= l->n_heap)
+                        break;
+                if (c + 1 < l->n_heap && timer_before(l->heap[c + 1], l->heap[c]))
+                        c++;
+                if (!timer_before(l->heap[c], t))
+                        break;
+                heap_set(l, i, l->heap[c]);
+                i = c;
+        }
+        heap_set(l, i, t);
+}
+
+static void heap_remove(struct dh_loop *l, struct dh_timer *t)
+{
+        size_t i = t->slot;
+        struct dh_timer *last = l->heap[--l->n_heap];
+        if (i == l->n_heap)
+                return;
+        heap_set(l, i, last);
+        heap_down(l, i);
+        heap_up(l, last->slot);
+}
+
+/* Out of the heap, freed at the next sweep. */
+static void timer_retire(struct dh_timer *t)
+{
+        struct dh_loop *l = t->loop;
+        heap_remove(l, t);
+        t->dead = true;
+        t->next_dead = l->dead_timers;
+        l->dead_timers = t;
 }
 
 void dh_loop_free(struct dh_loop *l)
@@ -103,10 +166,11 @@ void dh_loop_free(struct dh_loop *l)
                 return;
         for (struct dh_watch *w = l->watches; w; w = w->next)
                 w->dead = true;
-        for (struct dh_timer *t = l->timers; t; t = t->next)
-                t->dead = true;
-        l->dead = 1;
+        l->dead_watches = 1;
+        while (l->n_heap)
+                timer_retire(l->heap[0]);
         sweep(l);
+        free(l->heap);
         if (l->sigfd >= 0)
                 close(l->sigfd);
         close(l->epfd);
@@ -147,29 +211,38 @@ void dh_watch_remove(struct dh_watch *w)
                 return;
         epoll_ctl(w->loop->epfd, EPOLL_CTL_DEL, w->fd, NULL);
         w->dead = true;
-        w->loop->dead++;
+        w->loop->dead_watches++;
 }
 
 struct dh_timer *dh_loop_timer(struct dh_loop *l, uint64_t ms, dh_timer_fn fn, void *ud,
                                struct dh_err **err)
 {
+        if (l->n_heap == l->cap_heap) {
+                size_t cap = l->cap_heap ? 2 * l->cap_heap : 64;
+                struct dh_timer **h = reallocarray(l->heap, cap, sizeof *h);
+                if (!h) {
+                        dh_err_set(err, ENOMEM, "out of memory");
+                        return NULL;
+                }
+                l->heap = h;
+                l->cap_heap = cap;
+        }
         struct dh_timer *t = calloc(1, sizeof *t);
         if (!t) {
                 dh_err_set(err, ENOMEM, "out of memory");
                 return NULL;
         }
-        *t = (struct dh_timer){ .loop = l, .due_ms = dh_now_ms() + ms, .fn = fn, .ud = ud,
-                                .next = l->timers };
-        l->timers = t;
+        *t = (struct dh_timer){ .loop = l, .due_ms = dh_now_ms() + ms, .seq = l->seq++, .fn = fn,
+                                .ud = ud };
+        l->heap[l->n_heap++] = t;
+        heap_up(l, l->n_heap - 1);
         return t;
 }
 
 void dh_timer_cancel(struct dh_timer *t)
 {
-        if (t && !t->dead) {
-                t->dead = true;
-                t->loop->dead++;
-        }
+        if (t && !t->dead)
+                timer_retire(t);
 }
 
 static void on_signalfd(struct dh_loop *l, int fd, uint32_t events, void *ud)
@@ -201,21 +274,20 @@ int dh_loop_signals(struct dh_loop *l, const int *sigs, int n, dh_io_fn fn, void
 /* Runs due timers; returns the epoll timeout until the next one (-1: none). */
 static int run_timers(struct dh_loop *l)
 {
-        uint64_t now = dh_now_ms();
-        for (struct dh_timer *t = l->timers; t && !l->quit; t = t->next) {
-                if (!t->dead && t->due_ms <= now) {
-                        t->dead = true;
-                        l->dead++;
-                        t->fn(l, t->ud);
-                }
+        /* Those due now and made before this pass: a timer a callback
+         * sets for 0 ms runs at the next pass, after the fds had a turn. */
+        uint64_t now = dh_now_ms(), pass = l->seq;
+        while (l->n_heap && !l->quit) {
+                struct dh_timer *t = l->heap[0];
+                if (t->due_ms > now || t->seq >= pass)
+                        break;
+                timer_retire(t);
+                t->fn(l, t->ud);
         }
-        uint64_t next = UINT64_MAX;
-        now = dh_now_ms();
-        for (struct dh_timer *t = l->timers; t; t = t->next)
-                if (!t->dead && t->due_ms < next)
-                        next = t->due_ms;
-        if (next == UINT64_MAX)
+        if (!l->n_heap)
                 return -1;
+        uint64_t next = l->heap[0]->due_ms;
+        now = dh_now_ms();
         return next <= now ? 0 : (int)(next - now > 86400000 ? 86400000 : next - now);
 }
 

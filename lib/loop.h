@@ -1,4 +1,4 @@
-/* One single-threaded event loop: epoll for fds, a timer list polled with
+/* One single-threaded event loop: epoll for fds, a timer heap polled with
  * epoll_wait's timeout (CLOCK_MONOTONIC), and signals through signalfd.
  * Callbacks may add and remove watches and timers, including their own. */
 #pragma once
