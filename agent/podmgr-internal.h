@@ -62,6 +62,7 @@ struct agent_podmgr {
         struct pm_pod **pods;
         size_t n;
         struct dh_timer *kick, *relist;
+        struct dh_timer *trim; /* malloc_trim after a burst of syncs */
         /* The runtime's state token at the last full relist (rt_ops
          * state_token), and when that was. */
         uint64_t token, last_full_relist_ms;
@@ -76,6 +77,8 @@ struct agent_podmgr {
         struct pm_gc *gc;          /* podgc.c */
         uint64_t last_relist_ms;   /* dh_now_ms() of the last relist that listed */
 };
+
+#define AGENT_PODMGR_TRIM_DELAY_MS 1000
 
 struct pm_pod *pm_find(struct agent_podmgr *m, const char *uid);
 /* The relist's view of one pod: changes when a sandbox or container of

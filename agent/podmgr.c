@@ -66,6 +66,24 @@ static void kick_again_if_pending(struct agent_podmgr *m)
         }
 }
 
+static void trim_heap(struct dh_loop *l, void *ud)
+{
+        (void)l;
+        struct agent_podmgr *m = ud;
+        m->trim = NULL;
+        malloc_trim(0);
+}
+
+/* Syncs free most of what they allocate: a second after a burst of them
+ * (one trim for many bursts), the free pages in the middle of the heap go
+ * back too (glibc returns only its top by itself), so that the agent's
+ * memory follows its pods. */
+static void trim_heap_soon(struct agent_podmgr *m)
+{
+        if (!m->trim)
+                m->trim = dh_loop_timer(m->loop, AGENT_PODMGR_TRIM_DELAY_MS, trim_heap, m, NULL);
+}
+
 static void run_pending(struct dh_loop *l, void *ud)
 {
         (void)l;
@@ -82,7 +100,7 @@ static void run_pending(struct dh_loop *l, void *ud)
                 pm_sync(m, p);
                 kick_again_if_pending(m);
                 if (!m->kick) /* the end of a burst of syncs */
-                        malloc_trim(0);
+                        trim_heap_soon(m);
                 return;
         }
 }
@@ -413,6 +431,7 @@ void agent_podmgr_close(struct agent_podmgr *m)
                 return;
         dh_timer_cancel(m->kick);
         dh_timer_cancel(m->relist);
+        dh_timer_cancel(m->trim);
         pm_gc_close(m);
         pm_probes_close(m); /* before the pods: workers look pods up */
         for (size_t i = 0; i < m->n; i++)
