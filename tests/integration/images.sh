@@ -118,7 +118,7 @@ registry_start_tls TREG "$tmp/tls.crt" "$tmp/tls.key" || { echo "images.sh: 0 pa
 timeout 120 skopeo copy -q --dest-tls-verify=false "oci:$tmp/oci:plain" "docker://$TREG/tls/img:1" >/dev/null
 run_capture out rc "$CTL" images pull "$TREG/tls/img:1"
 check "an HTTPS registry with an unknown CA is refused" test "$rc" != 0
-check "... and the TLS failure is named" contains "$out" "SSL certificate problem"
+check "... and the TLS failure is named" contains "$out" "self-signed certificate"
 printf 'configs:\n  "%s":\n    ca_file: %s\n' "$TREG" "$tmp/tls.crt" >"$tmp/tls-ca.yaml"
 run_capture out rc "$CTL" images pull --registry-config "$tmp/tls-ca.yaml" "$TREG/tls/img:1"
 check "the registry config's ca_file verifies it" test "$rc" = 0
