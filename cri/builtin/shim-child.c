@@ -82,6 +82,16 @@ static _Noreturn void child_exec(const struct rt_container_plan *p, int ctl_fd)
         child_fail(ctl_fd, errno, "start", msg);
 }
 
+void shim_child_default_signals(void)
+{
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        signal(sig, SIG_DFL); /* fails only for signals that do not exist */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 _Noreturn void shim_child_main(const struct rt_container_plan *p, const struct cg_layout *cg,
                                struct rt_security_prep *prep, int ctl_fd, int stdio[3])
 {
@@ -91,9 +101,7 @@ _Noreturn void shim_child_main(const struct rt_container_plan *p, const struct c
         if (cg_enter_self(cg, p->cgroup_path, &e) < 0)
                 child_fail_err(ctl_fd, "cgroup", e);
         prctl(PR_SET_PDEATHSIG, SIGKILL); /* die with the shim before exec */
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
+        shim_child_default_signals();
         child_stdio(p, ctl_fd, stdio);
         if (rt_rootfs_setup(p, &e) < 0)
                 child_fail_err(ctl_fd, "rootfs", e);

@@ -260,9 +260,7 @@ static _Noreturn void exec_child(struct shim *s, struct exec_req *r, int mnt_fd,
 {
         struct shim_container *c = r->c;
         struct dh_err *e = NULL;
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
+        shim_child_default_signals();
         for (int i = 0; i < 3; i++)
                 if (dup2(r->stdio[i], i) < 0)
                         _exit(126);

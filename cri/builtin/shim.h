@@ -125,6 +125,12 @@ void shim_container_kill_all(struct shim_container *c);
 
 /* shim-child.c: the container's side of creation, in the cloned child. */
 /* prep was made by the shim before cloning (seccomp is compiled once). */
+/* In a container process before its exec: every signal handled as by
+ * default and none blocked. Ignored signals stay ignored across exec, and
+ * the shim inherits some (SIGPIPE from the agent; SIGINT and SIGQUIT when
+ * started from a background shell): a container's `yes | head` would spin
+ * on EPIPE forever instead of dying of SIGPIPE, as it does under runc. */
+void shim_child_default_signals(void);
 _Noreturn void shim_child_main(const struct rt_container_plan *p, const struct cg_layout *cg,
                                struct rt_security_prep *prep, int ctl_fd, int stdio[3]);
 pid_t shim_clone(unsigned long flags);

@@ -126,7 +126,8 @@ noimage_reason() { podis noimage '.status.containerStatuses[0].state.waiting.rea
 check "the missing image: ErrImageNeverPull in the status" poll 20 noimage_reason
 flood_failed() { logged "$(probe_failed Readiness flood)"; }
 check "the flooding probe fails (its output bounded) and is logged" poll 40 flood_failed
-# (its output, not a timeout: the flood and the fork bomb load the machine)
+# (its output: `yes | head` ends when yes dies of SIGPIPE, which it did
+# not while container processes inherited the shim's ignored signals)
 chatty_failed() { logged "$(probe_failed Readiness chatty)\"evil"; }
 check "a probe's long output with terminal escapes is logged" poll 40 chatty_failed
 chatty_line=$(grep "$(probe_failed Readiness chatty)\"evil" "$tmp/agent.log" | head -1)
@@ -134,6 +135,12 @@ check "  quoted as Go's %q quotes it" grep -qF 'output="evil\x1b[2J\nline2 01234
 check "  cut at 1 KiB with a marker (a line of ${#chatty_line} bytes)" \
         bash -c '[ "${#1}" -le 1400 ] && grep -q "\[truncated [0-9]* bytes\]\"$" <<<"$1"' _ "$chatty_line"
 check "  and no raw escape reaches the log" bash -c "! grep -q $'\x1b' '$tmp/agent.log'"
+# Container processes start with every signal at its default, whatever
+# the agent ignores (this one, started in the background, ignores SIGINT
+# and SIGQUIT; helpers ignore SIGPIPE): its main process and an exec.
+sigign=$("$CTL" exec -s --timeout 5 "${quiet_id#*://}" grep -h SigIgn /proc/1/status /proc/self/status)
+check "container processes ignore no signal (main, exec): $(echo $sigign)" \
+        test "$(echo $sigign)" = "SigIgn: 0000000000000000 SigIgn: 0000000000000000"
 flood_unready() { podis flood '.status.conditions[] | select(.type == "Ready") | .status == "False"'; }
 check "  and the pod is not Ready" flood_unready
 bomb_failed() { logged "$(probe_failed Liveness forkbomb)"; }
