@@ -7,7 +7,7 @@ set -eu
 PKGS=(
         gcc make pkg-config
         libjansson-dev libyaml-dev libssl-dev libseccomp-dev
-        cmake libnghttp2-dev       # scripts/build-curl: libcurl built lean (HTTP/2 via nghttp2)
+        cmake libnghttp2-dev libc-ares-dev   # scripts/build-curl: libcurl built lean (HTTP/2, c-ares)
         libprotobuf-c-dev          # grpc probes (probes/grpc-health.pb-c.c is generated and committed)
         # The healthz server (lib/httpserver.c), later the kubelet API (TLS,
         # websockets for exec/attach): libwebsockets, not libmicrohttpd, whose

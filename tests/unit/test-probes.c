@@ -5,11 +5,15 @@
  * runner that exits, prints, sleeps or fails as told, and grpc probes that
  * find no gRPC server. */
 #include <arpa/inet.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/http.h"
@@ -234,6 +238,39 @@ TEST(http_statuses)
                "Probe terminated redirects, Response body: body 301");
         /* a path without its slash gets one, as url.URL prints it */
         EXPECT(http_probe("ok", 2000), PROBE_SUCCESS, "healthy");
+}
+
+/* Host names: libcurl resolves them with c-ares, inside the loop, not on
+ * a thread per lookup; a name only a private /etc/hosts knows (bound over
+ * the real one in a mount namespace of a child) reaches the server. */
+TEST(http_host_name_resolved_in_the_loop)
+{
+        const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+        CHECK(v->ares != NULL);
+        CHECK((v->features & CURL_VERSION_ASYNCHDNS) != 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+                char hosts[] = "/tmp/dh-test-hosts-XXXXXX";
+                int fd = mkstemp(hosts);
+                const char line[] = "127.0.0.1 probe-target.deckhand.test\n";
+                bool ok = fd >= 0 && write(fd, line, sizeof line - 1) == (ssize_t)(sizeof line - 1) &&
+                          unshare(CLONE_NEWNS) == 0 &&
+                          mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+                          mount(hosts, "/etc/hosts", NULL, MS_BIND, NULL) == 0;
+                unlink(hosts);
+                if (!ok)
+                        _exit(2);
+                struct pod_http_get hg = { .host = (char *)"probe-target.deckhand.test",
+                                           .path = (char *)"/ok",
+                                           .port = { .kind = DH_INTSTR_INT, .i = srv.port } };
+                struct pod_probe p = { .httpGet = &hg };
+                struct probe_target t = { .spec = &p, .timeout_ms = 2000 };
+                struct got g = run(&t);
+                _exit(g.r == PROBE_SUCCESS && g.out && strcmp(g.out, "healthy") == 0 ? 0 : 1);
+        }
+        int status = -1;
+        CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+        CHECK_INT(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
 }
 
 TEST(http_redirects)
