@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,11 +83,22 @@ static _Noreturn void child_exec(const struct rt_container_plan *p, int ctl_fd)
         child_fail(ctl_fd, errno, "start", msg);
 }
 
+/* The kernel's struct sigaction: glibc's sigaction() refuses the two
+ * real-time signals it keeps for itself (32 and 33), which a parent may
+ * still have set to ignored. */
+struct kernel_sigaction {
+        void (*handler)(int);
+        unsigned long flags;
+        void (*restorer)(void);
+        uint64_t mask;
+};
+
 void shim_child_default_signals(void)
 {
-        for (int sig = 1; sig < NSIG; sig++)
+        const struct kernel_sigaction dfl = { .handler = SIG_DFL };
+        for (int sig = 1; sig <= 64; sig++)
                 if (sig != SIGKILL && sig != SIGSTOP)
-                        signal(sig, SIG_DFL); /* fails only for signals that do not exist */
+                        syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);

@@ -18,7 +18,9 @@ cleanup() {
 }
 trap cleanup EXIT
 agent_env "podPidsLimit: 64"
-agent_start
+# Started with SIGPIPE and glibc's own real-time signals ignored, as some
+# parents leave them: its containers must not inherit that.
+AGENT_WRAP="$BUILD_DIR/tests/sigign 13 32 33 --" agent_start
 
 logged() { grep -q -- "$1" "$tmp/agent.log"; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$agent_pid/status"; }
@@ -136,8 +138,8 @@ check "  cut at 1 KiB with a marker (a line of ${#chatty_line} bytes)" \
         bash -c '[ "${#1}" -le 1400 ] && grep -q "\[truncated [0-9]* bytes\]\"$" <<<"$1"' _ "$chatty_line"
 check "  and no raw escape reaches the log" bash -c "! grep -q $'\x1b' '$tmp/agent.log'"
 # Container processes start with every signal at its default, whatever
-# the agent ignores (this one, started in the background, ignores SIGINT
-# and SIGQUIT; helpers ignore SIGPIPE): its main process and an exec.
+# the agent ignores (this one: SIGPIPE, 32 and 33 from sigign, SIGINT and
+# SIGQUIT from its background start): its main process and an exec.
 sigign=$("$CTL" exec -s --timeout 5 "${quiet_id#*://}" grep -h SigIgn /proc/1/status /proc/self/status)
 check "container processes ignore no signal (main, exec): $(echo $sigign)" \
         test "$(echo $sigign)" = "SigIgn: 0000000000000000 SigIgn: 0000000000000000"

@@ -30,10 +30,11 @@ agent_env() {
 }
 
 # agent_start [FLAG...]: the agent on $tmp/manifests as node Node1 (pods
-# named <name>-node1), logging to $tmp/agent.log; $agent_pid.
+# named <name>-node1), logging to $tmp/agent.log; $agent_pid. $AGENT_WRAP,
+# if set, is a command the agent is started through (it must exec it).
 agent_pid=
 agent_start() {
-        "$BUILD_DIR/deckhand" --config "$tmp/kubelet.yaml" --root-dir "$DECKHAND_ROOT_DIR" \
+        ${AGENT_WRAP:-} "$BUILD_DIR/deckhand" --config "$tmp/kubelet.yaml" --root-dir "$DECKHAND_ROOT_DIR" \
                 --pod-manifest-path "$tmp/manifests" --hostname-override Node1 "$@" \
                 >>"$tmp/agent.log" 2>&1 &
         agent_pid=$!
